@@ -1,0 +1,169 @@
+"""The mode state machine as pure functions over a `Session`.
+
+The memory store applies these directly; the Redis store's Lua scripts (store/lua/) are the
+same rules, run inside Redis so each transition is one atomic step. The shared store tests
+hold the two to the same behaviour.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from handoff.model import Event, Mode, Session
+
+
+class Sender(enum.StrEnum):
+    """Who wrote a WhatsApp message: the customer, an attendant, or the bot itself."""
+
+    CUSTOMER = "customer"
+    HUMAN = "human"
+    AGENT = "agent"
+
+
+class Reason(enum.StrEnum):
+    """Why the bot may or may not answer; the webhook's `reason` field."""
+
+    AGENT_ACTIVE = "agent_active"
+    ESCALATION_REQUESTED = "escalation_requested"
+    WAITING_HUMAN = "waiting_human"
+    HUMAN_ACTIVE = "human_active"
+    COMMAND = "command"
+    RECORDED = "recorded"
+    DUPLICATE = "duplicate"
+
+
+class Outcome(enum.StrEnum):
+    """What a takeover, release or pause did."""
+
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+    CONFLICT = "conflict"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message to record, already validated and with its phone canonical."""
+
+    phone: str
+    sender: Sender
+    text: str
+    source: str
+    attendant: str | None = None
+    message_id: str | None = None
+    escalate: bool = False
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Step:
+    """The result of one transition: the session after it and the event it logged, if any."""
+
+    outcome: Outcome
+    session: Session | None
+    previous_mode: Mode | None = None
+    event: Event | None = None
+    reason: Reason | None = None
+
+
+def new_session(phone: str, now: float) -> Session:
+    return Session(phone=phone, created_at=now, updated_at=now)
+
+
+def _move(session: Session, to: Mode, now: float, event: str, actor: str | None,
+          source: str) -> Event:
+    before = session.mode
+    session.mode = to
+    session.updated_at = now
+    if to is Mode.PAUSED:
+        session.paused_at = now
+        session.human_attendant = None
+        session.taken_at = None
+    elif to is Mode.HUMAN:
+        session.human_attendant = actor
+        session.taken_at = now
+    else:
+        session.human_attendant = None
+        session.paused_at = None
+        session.taken_at = None
+    return Event(at=now, event=event, actor=actor, source=source,
+                 from_mode=before.value, to_mode=to.value)
+
+
+def ingest(session: Session | None, msg: Inbound, now: float) -> Step:
+    """Record one message and decide the webhook's answer (dedupe is the store's job)."""
+    s = session if session is not None else new_session(msg.phone, now)
+    previous = s.mode
+    s.updated_at = now
+    s.metadata.update(msg.metadata)
+    event: Event | None = None
+    if msg.sender is Sender.CUSTOMER:
+        s.last_customer_message = now
+        s.last_customer_text = msg.text
+        if s.mode is Mode.AGENT and msg.escalate:
+            event = _move(s, Mode.PAUSED, now, "escalation_requested", s.phone, msg.source)
+            reason = Reason.ESCALATION_REQUESTED
+        elif s.mode is Mode.AGENT:
+            reason = Reason.AGENT_ACTIVE
+        elif s.mode is Mode.PAUSED:
+            reason = Reason.WAITING_HUMAN
+        else:
+            reason = Reason.HUMAN_ACTIVE
+    elif msg.sender is Sender.HUMAN:
+        s.last_human_message = now
+        if s.mode is not Mode.HUMAN:
+            event = _move(s, Mode.HUMAN, now, "takeover", msg.attendant, msg.source)
+        reason = Reason.RECORDED
+    else:
+        reason = Reason.RECORDED
+    return Step(Outcome.CHANGED if event else Outcome.UNCHANGED, s, previous, event, reason)
+
+
+def takeover(session: Session | None, phone: str, attendant: str, force: bool, now: float,
+             source: str) -> Step:
+    """A person takes the conversation; a phone never seen gets a session (they may start it)."""
+    s = session if session is not None else new_session(phone, now)
+    previous = s.mode
+    if s.mode is Mode.HUMAN and s.human_attendant == attendant:
+        return Step(Outcome.UNCHANGED, s, previous)
+    if s.mode is Mode.HUMAN and not force:
+        return Step(Outcome.CONFLICT, s, previous)
+    event = _move(s, Mode.HUMAN, now, "takeover", attendant, source)
+    return Step(Outcome.CHANGED, s, previous, event)
+
+
+def release(session: Session | None, attendant: str | None, force: bool, now: float,
+            source: str) -> Step:
+    """Hand the conversation back to the bot; only the holder may, unless forced."""
+    if session is None:
+        return Step(Outcome.NOT_FOUND, None)
+    previous = session.mode
+    if session.mode is Mode.AGENT:
+        return Step(Outcome.UNCHANGED, session, previous)
+    holder = session.human_attendant
+    if (attendant is not None and holder is not None and attendant != holder
+            and not force):
+        return Step(Outcome.FORBIDDEN, session, previous)
+    event = _move(session, Mode.AGENT, now, "release", attendant, source)
+    return Step(Outcome.CHANGED, session, previous, event)
+
+
+def pause(session: Session | None, actor: str | None, force: bool, now: float,
+          source: str) -> Step:
+    """Silence the bot and put the customer in the queue for a person.
+
+    Pausing someone else's conversation takes it from them, so it needs the holder or force.
+    """
+    if session is None:
+        return Step(Outcome.NOT_FOUND, None)
+    previous = session.mode
+    if session.mode is Mode.PAUSED:
+        return Step(Outcome.UNCHANGED, session, previous)
+    holder = session.human_attendant
+    if session.mode is Mode.HUMAN and actor != holder and not force:
+        return Step(Outcome.FORBIDDEN, session, previous)
+    event = _move(session, Mode.PAUSED, now, "pause", actor, source)
+    return Step(Outcome.CHANGED, session, previous, event)

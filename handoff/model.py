@@ -1,0 +1,90 @@
+"""The session record and its event log, as the contract's JSON shows them."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+
+class Mode(enum.StrEnum):
+    """Who answers the customer: the bot, a person, or nobody yet (waiting for a person)."""
+
+    AGENT = "agent"
+    HUMAN = "human"
+    PAUSED = "paused"
+
+
+class Source(enum.StrEnum):
+    """The channel a change came from, recorded in the history."""
+
+    WHATSAPP = "whatsapp"
+    REST = "rest"
+    CLI = "cli"
+    SLACK = "slack"
+    MONITOR = "monitor"
+
+
+def iso(ts: float | None) -> str | None:
+    """UTC ISO 8601 without an offset: the seed's monitor compares with `datetime.utcnow()`."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+
+
+@dataclass
+class Session:
+    """One customer's conversation state. Times are Unix seconds; `to_json` renders them."""
+
+    phone: str
+    mode: Mode = Mode.AGENT
+    human_attendant: str | None = None
+    created_at: float = 0.0
+    updated_at: float = 0.0
+    paused_at: float | None = None
+    taken_at: float | None = None
+    last_customer_message: float | None = None
+    last_customer_text: str | None = None
+    last_human_message: float | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "phone": self.phone,
+            "mode": self.mode.value,
+            "human_attendant": self.human_attendant,
+            "created_at": iso(self.created_at),
+            "updated_at": iso(self.updated_at),
+            "paused_at": iso(self.paused_at),
+            "taken_at": iso(self.taken_at),
+            "last_customer_message": iso(self.last_customer_message),
+            "last_customer_text": self.last_customer_text,
+            "last_human_message": iso(self.last_human_message),
+            "metadata": dict(self.metadata),
+        }
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of a session's history: what changed, who did it, when and from where."""
+
+    at: float
+    event: str
+    actor: str | None
+    source: str
+    from_mode: str | None = None
+    to_mode: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "at": iso(self.at),
+            "event": self.event,
+            "actor": self.actor,
+            "source": self.source,
+        }
+        if self.from_mode is not None:
+            out["from_mode"] = self.from_mode
+        if self.to_mode is not None:
+            out["to_mode"] = self.to_mode
+        return out

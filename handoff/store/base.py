@@ -1,0 +1,68 @@
+"""The interface every store gives the manager: each method is one atomic transition."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from handoff.machine import Inbound, Step
+from handoff.model import Event, Mode, Session
+
+#: WhatsApp's customer-service window: agent sessions count as active this long.
+ACTIVE_WINDOW_SECONDS = 24 * 3600
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be reached; callers answer 503 so the sender retries."""
+
+
+class SessionStore(ABC):
+    """Sessions, their histories and dedupe keys.
+
+    Every mutating method is atomic: any number of callers, in any number of processes
+    sharing one backend, see each transition happen once and whole.
+    """
+
+    kind: str
+
+    @abstractmethod
+    async def ingest(self, msg: Inbound, now: float) -> Step:
+        """Record a message (deduped by `message_id`) and return the webhook's reason."""
+
+    @abstractmethod
+    async def takeover(self, phone: str, attendant: str, force: bool, now: float,
+                       source: str) -> Step: ...
+
+    @abstractmethod
+    async def release(self, phone: str, attendant: str | None, force: bool, now: float,
+                      source: str) -> Step: ...
+
+    @abstractmethod
+    async def pause(self, phone: str, actor: str | None, force: bool, now: float,
+                    source: str) -> Step: ...
+
+    @abstractmethod
+    async def get(self, phone: str) -> Session | None: ...
+
+    @abstractmethod
+    async def list_active(self, now: float, mode: Mode | None = None) -> list[Session]:
+        """Human and paused sessions, and agent ones whose customer wrote in the window."""
+
+    @abstractmethod
+    async def history(self, phone: str) -> list[Event] | None:
+        """The session's events, oldest first; None for an unknown phone."""
+
+    @abstractmethod
+    async def update_metadata(self, phone: str, metadata: dict[str, Any],
+                              now: float) -> Session | None: ...
+
+    @abstractmethod
+    async def claim(self, key: str, ttl: float | None) -> bool:
+        """True for the first caller to claim `key` (until it expires); False for any other."""
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Raise `StoreUnavailable` when the backend cannot be reached."""
+
+    async def close(self) -> None:
+        """Release connections; the memory store has none."""

@@ -1,0 +1,48 @@
+-- Shared by every script. Mirrors handoff/machine.py: keep the two in step.
+-- KEYS: 1 session hash, 2 metadata hash, 3 events list, 4/5/6 agent/human/paused index zsets.
+-- ARGV: 1 now (Unix seconds, kept as the caller's string), 2 phone; the rest per script.
+local S, M, E = KEYS[1], KEYS[2], KEYS[3]
+local INDEX = {agent = KEYS[4], human = KEYS[5], paused = KEYS[6]}
+local now, phone = ARGV[1], ARGV[2]
+local logged = ''
+
+local function mode_of()
+  return redis.call('HGET', S, 'm')
+end
+
+local function create()
+  redis.call('HSET', S, 'p', phone, 'm', 'agent', 'c', now, 'u', now)
+  redis.call('ZADD', INDEX.agent, 0, phone)
+end
+
+local function quote(v)
+  if v == nil or v == false or v == '' then return 'null' end
+  return cjson.encode(v)
+end
+
+-- Change mode, keep the index and log the event, exactly as machine._move does.
+local function move(to, event, actor, source)
+  local from = mode_of()
+  redis.call('HSET', S, 'm', to, 'u', now)
+  if to == 'paused' then
+    redis.call('HSET', S, 'pa', now)
+    redis.call('HDEL', S, 'h', 'ta')
+  elseif to == 'human' then
+    redis.call('HSET', S, 'h', actor, 'ta', now)
+  else
+    redis.call('HDEL', S, 'h', 'pa', 'ta')
+  end
+  redis.call('ZREM', INDEX[from], phone)
+  local score = now
+  if to == 'agent' then score = redis.call('HGET', S, 'lcm') or 0 end
+  redis.call('ZADD', INDEX[to], score, phone)
+  logged = '{"at":' .. now .. ',"event":"' .. event .. '","actor":' .. quote(actor)
+    .. ',"source":' .. quote(source) .. ',"from_mode":"' .. from .. '","to_mode":"' .. to .. '"}'
+  redis.call('RPUSH', E, logged)
+end
+
+-- outcome, previous mode, reason, session fields, metadata fields, the event logged ('' none)
+local function result(outcome, previous, reason)
+  return {outcome, previous or '', reason or '', redis.call('HGETALL', S), redis.call('HGETALL', M),
+    logged}
+end

@@ -1,0 +1,108 @@
+"""In-process store: one event loop, no awaits inside a transition, so each is atomic."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from typing import Any
+
+from handoff import machine
+from handoff.machine import Inbound, Outcome, Reason, Step
+from handoff.model import Event, Mode, Session
+from handoff.store.base import ACTIVE_WINDOW_SECONDS, SessionStore
+
+
+class MemoryStore(SessionStore):
+    """State lives in this process and is lost on restart (the service warns about it)."""
+
+    kind = "memory"
+
+    def __init__(self, dedupe_ttl: float | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self._sessions: dict[str, Session] = {}
+        self._events: dict[str, list[Event]] = {}
+        self._claims: dict[str, float] = {}
+        self._dedupe_ttl = dedupe_ttl
+        self._clock = clock
+        self._sweep_at = 0
+
+    def _record(self, step: Step) -> Step:
+        """Keep the new state and its event; hand back a copy so callers cannot mutate it."""
+        if step.session is not None:
+            self._sessions[step.session.phone] = step.session
+            if step.event is not None:
+                self._events.setdefault(step.session.phone, []).append(step.event)
+            step.session = copy.deepcopy(step.session)
+        return step
+
+    def _current(self, phone: str) -> Session | None:
+        s = self._sessions.get(phone)
+        return copy.deepcopy(s) if s is not None else None
+
+    async def ingest(self, msg: Inbound, now: float) -> Step:
+        if msg.message_id is not None and not self._claim_now(
+                f"seen:{msg.phone}:{msg.message_id}", self._dedupe_ttl):
+            current = self._current(msg.phone)
+            mode = current.mode if current else None
+            return Step(Outcome.UNCHANGED, current, mode, None, Reason.DUPLICATE)
+        return self._record(machine.ingest(self._current(msg.phone), msg, now))
+
+    async def takeover(self, phone: str, attendant: str, force: bool, now: float,
+                       source: str) -> Step:
+        return self._record(
+            machine.takeover(self._current(phone), phone, attendant, force, now, source))
+
+    async def release(self, phone: str, attendant: str | None, force: bool, now: float,
+                      source: str) -> Step:
+        return self._record(machine.release(self._current(phone), attendant, force, now, source))
+
+    async def pause(self, phone: str, actor: str | None, force: bool, now: float,
+                    source: str) -> Step:
+        return self._record(machine.pause(self._current(phone), actor, force, now, source))
+
+    async def get(self, phone: str) -> Session | None:
+        return self._current(phone)
+
+    async def list_active(self, now: float, mode: Mode | None = None) -> list[Session]:
+        since = now - ACTIVE_WINDOW_SECONDS
+        out = []
+        for s in self._sessions.values():
+            if mode is not None and s.mode is not mode:
+                continue
+            if s.mode is Mode.AGENT and (s.last_customer_message or 0) < since:
+                continue
+            out.append(copy.deepcopy(s))
+        return out
+
+    async def history(self, phone: str) -> list[Event] | None:
+        if phone not in self._sessions:
+            return None
+        return list(self._events.get(phone, []))
+
+    async def update_metadata(self, phone: str, metadata: dict[str, Any],
+                              now: float) -> Session | None:
+        s = self._sessions.get(phone)
+        if s is None:
+            return None
+        s.metadata.update(copy.deepcopy(metadata))
+        s.updated_at = now
+        return copy.deepcopy(s)
+
+    async def claim(self, key: str, ttl: float | None) -> bool:
+        return self._claim_now(key, ttl)
+
+    def _claim_now(self, key: str, ttl: float | None) -> bool:
+        now = self._clock()
+        expires = self._claims.get(key)
+        if expires is not None and expires > now:
+            return False
+        self._claims[key] = now + ttl if ttl else float("inf")
+        self._sweep_at += 1
+        if self._sweep_at >= 10_000:
+            self._sweep_at = 0
+            self._claims = {k: v for k, v in self._claims.items() if v > now}
+        return True
+
+    async def ping(self) -> None:
+        return None

@@ -1,0 +1,175 @@
+"""Redis store: every transition is one Lua script, so processes sharing Redis agree.
+
+Layout under the prefix (default `handoff:`): `s:{phone}` session hash, `m:{phone}` metadata
+hash (field -> JSON), `e:{phone}` event list (JSON), `i:{mode}` index zsets (agent scored by
+the customer's last message, human by `taken_at`, paused by `paused_at`), `c:{key}` claims.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from handoff.machine import Inbound, Outcome, Reason, Step
+from handoff.model import Event, Mode, Session
+from handoff.store.base import ACTIVE_WINDOW_SECONDS, SessionStore, StoreUnavailable
+
+_FIELDS = {
+    "p": "phone", "m": "mode", "h": "human_attendant", "c": "created_at", "u": "updated_at",
+    "pa": "paused_at", "ta": "taken_at", "lcm": "last_customer_message",
+    "lct": "last_customer_text", "lhm": "last_human_message",
+}
+_TIMES = {"created_at", "updated_at", "paused_at", "taken_at", "last_customer_message",
+          "last_human_message"}
+
+
+def _script(name: str) -> str:
+    lua = resources.files("handoff.store") / "lua"
+    return (lua / "prelude.lua").read_text() + "\n" + (lua / f"{name}.lua").read_text()
+
+
+def _pairs(flat: list[str]) -> dict[str, str]:
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+def _session(fields: dict[str, str], meta: dict[str, str]) -> Session:
+    kw: dict[str, Any] = {}
+    for short, value in fields.items():
+        name = _FIELDS.get(short)
+        if name is None:
+            continue
+        kw[name] = float(value) if name in _TIMES else value
+    kw["mode"] = Mode(kw.get("mode", "agent"))
+    kw["metadata"] = {k: json.loads(v) for k, v in meta.items()}
+    return Session(**kw)
+
+
+def _meta_args(metadata: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for key, value in metadata.items():
+        out += [key, json.dumps(value, ensure_ascii=False, separators=(",", ":"))]
+    return out
+
+
+class RedisStore(SessionStore):
+    """Sessions in Redis through `redis.asyncio`; connection errors become `StoreUnavailable`."""
+
+    kind = "redis"
+
+    def __init__(self, url: str, prefix: str = "handoff:", dedupe_ttl: float | None = None,
+                 client: aioredis.Redis | None = None) -> None:
+        self.redis = client or aioredis.Redis.from_url(
+            url, decode_responses=True, socket_timeout=5, socket_connect_timeout=3,
+            health_check_interval=30)
+        self.prefix = prefix
+        self._dedupe_ms = str(int(dedupe_ttl * 1000)) if dedupe_ttl else "0"
+        self._scripts = {name: self.redis.register_script(_script(name))
+                         for name in ("ingest", "takeover", "release", "pause", "metadata")}
+
+    def _keys(self, phone: str) -> list[str]:
+        p = self.prefix
+        return [f"{p}s:{phone}", f"{p}m:{phone}", f"{p}e:{phone}",
+                f"{p}i:agent", f"{p}i:human", f"{p}i:paused"]
+
+    async def _run(self, name: str, phone: str, now: float, args: list[str],
+                   extra_keys: tuple[str, ...] = ()) -> Step:
+        try:
+            raw = await self._scripts[name](
+                keys=[*self._keys(phone), *extra_keys], args=[repr(now), phone, *args])
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        outcome, previous, reason, fields, meta, logged = raw
+        session = _session(_pairs(fields), _pairs(meta)) if fields else None
+        event = Event(**json.loads(logged)) if logged else None
+        return Step(Outcome(outcome), session, Mode(previous) if previous else None,
+                    event, Reason(reason) if reason else None)
+
+    async def ingest(self, msg: Inbound, now: float) -> Step:
+        seen = f"{self.prefix}c:seen:{msg.phone}:{msg.message_id or ''}"
+        args = [msg.sender.value, msg.text, msg.source, msg.attendant or "",
+                "1" if msg.escalate else "0", "1" if msg.message_id is not None else "0",
+                self._dedupe_ms, *_meta_args(msg.metadata)]
+        return await self._run("ingest", msg.phone, now, args, (seen,))
+
+    async def takeover(self, phone: str, attendant: str, force: bool, now: float,
+                       source: str) -> Step:
+        return await self._run("takeover", phone, now, [attendant, _flag(force), source])
+
+    async def release(self, phone: str, attendant: str | None, force: bool, now: float,
+                      source: str) -> Step:
+        return await self._run("release", phone, now, [attendant or "", _flag(force), source])
+
+    async def pause(self, phone: str, actor: str | None, force: bool, now: float,
+                    source: str) -> Step:
+        return await self._run("pause", phone, now, [actor or "", _flag(force), source])
+
+    async def update_metadata(self, phone: str, metadata: dict[str, Any],
+                              now: float) -> Session | None:
+        return (await self._run("metadata", phone, now, _meta_args(metadata))).session
+
+    async def get(self, phone: str) -> Session | None:
+        found = await self._load([phone])
+        return found[0] if found else None
+
+    async def _load(self, phones: list[str]) -> list[Session]:
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for phone in phones:
+                    pipe.hgetall(f"{self.prefix}s:{phone}")
+                    pipe.hgetall(f"{self.prefix}m:{phone}")
+                raw = await pipe.execute()
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return [_session(f, m) for f, m in zip(raw[::2], raw[1::2], strict=True) if f]
+
+    async def list_active(self, now: float, mode: Mode | None = None) -> list[Session]:
+        modes = [mode] if mode is not None else list(Mode)
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for m in modes:
+                    low = now - ACTIVE_WINDOW_SECONDS if m is Mode.AGENT else "-inf"
+                    pipe.zrangebyscore(f"{self.prefix}i:{m.value}", low, "+inf")
+                found = await pipe.execute()
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        phones = [p for group in found for p in group]
+        return await self._load(phones) if phones else []
+
+    async def history(self, phone: str) -> list[Event] | None:
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.exists(f"{self.prefix}s:{phone}")
+                pipe.lrange(f"{self.prefix}e:{phone}", 0, -1)
+                exists, raw = await pipe.execute()
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        if not exists:
+            return None
+        return [Event(**json.loads(line)) for line in raw]
+
+    async def claim(self, key: str, ttl: float | None) -> bool:
+        try:
+            ok = await self.redis.set(f"{self.prefix}c:{key}", "1", nx=True,
+                                      px=int(ttl * 1000) if ttl else None)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return bool(ok)
+
+    async def ping(self) -> None:
+        try:
+            await self.redis.ping()
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
+def _flag(value: bool) -> str:
+    return "1" if value else "0"

@@ -1,0 +1,97 @@
+"""Every pt-BR text a person reads: WhatsApp replies, command answers, API messages, CLI output.
+
+Wording is reviewed and changed here only; code elsewhere formats these with named fields.
+"""
+
+from __future__ import annotations
+
+MODE_EMOJI = {"agent": "🤖", "human": "👤", "paused": "⏸️"}
+MODE_NAME = {"agent": "bot", "human": "atendente", "paused": "aguardando atendente"}
+
+# Customer-facing (WhatsApp)
+AGENT_FALLBACK = (
+    "No momento não consigo responder. Se quiser falar com uma pessoa, "
+    "escreva *atendente* que chamamos alguém da equipe."
+)
+HOLDING_MESSAGE = (
+    "Estamos com alta demanda no momento, mas você não foi esquecido: "
+    "um atendente vai falar com você assim que possível."
+)
+
+# Takeover / release / pause answers
+TAKEN = "✅ Conversa {phone} assumida por {attendant}."
+ALREADY_YOURS = "Você já está com a conversa {phone}."
+HELD_BY = "❌ A conversa {phone} já está com {holder}."
+RELEASED = "🤖 Conversa {phone} devolvida ao bot."
+ALREADY_AGENT = "A conversa {phone} já está com o bot."
+NOT_HOLDER = "❌ Só {holder} (ou um supervisor) pode liberar a conversa {phone}."
+PAUSED = "⏸️ Conversa {phone} pausada: o bot parou e o cliente aguarda um atendente."
+ALREADY_PAUSED = "A conversa {phone} já está aguardando atendente."
+NOT_HOLDER_PAUSE = "❌ Só {holder} (ou um supervisor) pode pausar a conversa {phone}."
+NOT_FOUND = "Conversa {phone} não encontrada."
+
+# Commands
+UNKNOWN_COMMAND = "Comando desconhecido: {name}. Envie /ajuda para ver os comandos."
+HELP_HEADER = "Comandos disponíveis:"
+USAGE = "Uso: {usage}"
+STATUS_LINE = "{emoji} {phone} — {mode}"
+STATUS_HOLDER = "   → Atendente: {holder}"
+STATUS_WAITING = "   → Aguardando há {wait}"
+STATUS_NONE = "Nenhuma conversa ativa."
+STATUS_TOTAL = "📊 {count} conversa(s) ativa(s)"
+HELP = {
+    "/assumir": "assume a conversa (o bot para de responder)",
+    "/liberar": "devolve a conversa ao bot",
+    "/status": "mostra a conversa, ou todas as ativas",
+    "/pausar": "pausa o bot até um atendente assumir",
+    "/ajuda": "lista os comandos",
+}
+
+# HTTP errors (JSON `error` field)
+ERR_BAD_JSON = "JSON inválido no corpo da requisição."
+ERR_NOT_OBJECT = "O corpo deve ser um objeto JSON."
+ERR_MISSING = "Campo obrigatório ausente: {field}."
+ERR_TYPE = "Campo {field} deve ser {kind}."
+ERR_SENDER = "sender_type deve ser customer, human ou agent."
+ERR_PHONE = "Telefone inválido: use de 8 a 15 dígitos."
+ERR_MODE = "mode deve ser agent, human ou paused."
+ERR_TOKEN = "Token ausente ou inválido: envie Authorization: Bearer <HANDOFF_API_TOKEN>."
+ERR_TOO_LARGE = "Corpo da requisição maior que 1 MiB."
+ERR_STORE = "Armazenamento indisponível; tente novamente."
+ERR_NOT_FOUND_ROUTE = "Rota não encontrada."
+ERR_METHOD = "Método não permitido."
+ERR_VERIFY = "Token de verificação inválido."
+
+# Start-up
+REFUSE_OPEN_HOST = (
+    "Recusado: escutar em {host} sem HANDOFF_API_TOKEN deixaria a API aberta na rede. "
+    "Defina HANDOFF_API_TOKEN (por exemplo: export HANDOFF_API_TOKEN=$(openssl rand -hex 32)) "
+    "ou use --host 127.0.0.1."
+)
+MEMORY_STORE_WARNING = (
+    "REDIS_URL não definido: estado em memória, perdido ao reiniciar. "
+    "Defina REDIS_URL para produção."
+)
+
+# CLI
+CLI_TOTAL = "\n📊 Total: {count} sessões\n"
+CLI_SESSION = "{emoji} {phone} - {mode}"
+CLI_HOLDER = "   → Atendente: {holder}"
+CLI_STATUS = "\n📊 Status: {phone}"
+CLI_MODE = "🔧 Modo: {mode}"
+CLI_ATTENDANT = "👤 Atendente: {holder}"
+CLI_LAST_TEXT = "💬 Última mensagem: {text}"
+CLI_OK = "✅ {message}"
+CLI_FAIL = "❌ {message}"
+CLI_UNREACHABLE = "❌ Servidor inacessível em {url}: {reason}"
+CLI_BAD_ANSWER = "❌ Resposta inesperada do servidor (HTTP {status})."
+
+
+def duration(seconds: float) -> str:
+    """A short pt-BR duration: "45s", "12min", "2h05"."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}min"
+    return f"{s // 3600}h{(s % 3600) // 60:02d}"
