@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 
+import aiohttp
 import pytest
 import redis.asyncio as aioredis
+from aiohttp import web
 
+from bot.app import create_app
+from bot.settings import Settings
+from bot.web.keys import MANAGER
+from handoff.manager import SessionManager
 from handoff.store import MemoryStore, SessionStore
 from handoff.store.redis import RedisStore
 from tests.redis_server import RedisServer
@@ -47,3 +54,69 @@ async def store(store_kind: str, request: pytest.FixtureRequest) -> AsyncIterato
         s = RedisStore(await _flushed(request.getfixturevalue("redis_server")))
     yield s
     await s.close()
+
+
+class Running:
+    """The real app on a real socket, and a client session to talk to it."""
+
+    def __init__(self, app: web.Application, url: str, http: aiohttp.ClientSession) -> None:
+        self.app = app
+        self.url = url
+        self.http = http
+
+    @property
+    def manager(self) -> SessionManager:
+        return self.app[MANAGER]
+
+    def request(self, method: str, path: str, **kw: Any) -> Any:
+        return self.http.request(method, self.url + path, **kw)
+
+    async def json(self, method: str, path: str, **kw: Any) -> tuple[int, Any]:
+        async with self.request(method, path, **kw) as resp:
+            return resp.status, await resp.json(content_type=None)
+
+
+@pytest.fixture
+def make_settings(store_kind: str, request: pytest.FixtureRequest) -> Callable[..., Settings]:
+    """Settings for the store under test; keyword arguments override fields."""
+
+    def make(**overrides: Any) -> Settings:
+        base: dict[str, Any] = {"_env_file": None}
+        if store_kind == "redis":
+            server: RedisServer = request.getfixturevalue("redis_server")
+            base["redis_url"] = server.url
+        return Settings(**base, **overrides)
+
+    return make
+
+
+@pytest.fixture
+async def serve(store_kind: str,
+                request: pytest.FixtureRequest) -> AsyncIterator[Callable[..., Awaitable[Running]]]:
+    """Start `create_app(settings)` on 127.0.0.1:<free port>; everything stops after the test."""
+    if store_kind == "redis":
+        await _flushed(request.getfixturevalue("redis_server"))
+    runners: list[web.AppRunner] = []
+    http = aiohttp.ClientSession()
+
+    async def start(settings: Settings) -> Running:
+        app = create_app(settings)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        port = runner.addresses[0][1]
+        return Running(app, f"http://127.0.0.1:{port}", http)
+
+    yield start
+    await http.close()
+    for runner in runners:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def running(serve: Callable[..., Awaitable[Running]],
+                  make_settings: Callable[..., Settings]) -> Running:
+    """The app with default settings on the store under test."""
+    return await serve(make_settings())

@@ -1,0 +1,1 @@
+"""Adapters around the session core: HTTP app, Slack app, outbound clients, CLI, monitor."""

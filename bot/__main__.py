@@ -1,0 +1,50 @@
+"""`python -m bot`: serve the app, refusing an open network bind without a token."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import logging
+import sys
+
+from aiohttp import web
+
+from bot import logs
+from bot.app import create_app
+from bot.settings import Settings
+from handoff import texts
+
+log = logging.getLogger("handoff")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="handoff service")
+    parser.add_argument("--host", help="listen address (HOST)")
+    parser.add_argument("--port", type=int, help="listen port (PORT)")
+    args = parser.parse_args(argv)
+    settings = Settings()
+    host = args.host or settings.host
+    port = args.port if args.port is not None else settings.port
+    logs.configure()
+    if not is_loopback(host) and not settings.handoff_api_token:
+        print(texts.REFUSE_OPEN_HOST.format(host=host), file=sys.stderr)
+        return 2
+    log.info("starting", extra={"host": host, "port": port,
+                                "store": "redis" if settings.redis_url else "memory"})
+    web.run_app(create_app(settings), host=host, port=port, shutdown_timeout=5,
+                access_log_class=logs.AccessLogger, print=None, handle_signals=True)
+    log.info("stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

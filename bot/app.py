@@ -1,0 +1,64 @@
+"""The application factory: one aiohttp app, built from settings, serving every route."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+
+from bot.agent import AgentClient
+from bot.settings import Settings, secret
+from bot.web import health, sessions, webhook
+from bot.web.auth import auth_middleware
+from bot.web.errors import error_middleware
+from bot.web.keys import HTTP, MANAGER, SETTINGS, STORE
+from handoff import texts
+from handoff.escalation import EscalationDetector
+from handoff.manager import SessionManager
+from handoff.store import MemoryStore, SessionStore
+from handoff.store.redis import RedisStore
+
+log = logging.getLogger("handoff")
+
+MAX_BODY = 1024 * 1024
+
+
+def build_store(settings: Settings) -> SessionStore:
+    ttl = settings.handoff_dedupe_ttl_seconds or None
+    url = secret(settings.redis_url)
+    if url:
+        return RedisStore(url, dedupe_ttl=ttl)
+    log.warning("memory_store", extra={"detail": texts.MEMORY_STORE_WARNING})
+    return MemoryStore(dedupe_ttl=ttl)
+
+
+def create_app(settings: Settings | None = None) -> web.Application:
+    """Everything the process serves, wired from `settings` (read from the environment)."""
+    settings = settings or Settings()
+    app = web.Application(client_max_size=MAX_BODY,
+                          middlewares=[error_middleware, auth_middleware])
+    store = build_store(settings)
+    manager = SessionManager(
+        store, detector=EscalationDetector(settings.handoff_escalation_keywords),
+        supervisors=settings.slack_supervisors)
+    app[SETTINGS] = settings
+    app[STORE] = store
+    app[MANAGER] = manager
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        http = aiohttp.ClientSession()
+        app[HTTP] = http
+        if settings.agent_url:
+            manager.responder = AgentClient(settings.agent_url, settings.agent_kind,
+                                            settings.agent_timeout_seconds, http)
+        yield
+        await http.close()
+        await store.close()
+
+    app.cleanup_ctx.append(lifecycle)
+    app.add_routes(health.routes)
+    app.add_routes(webhook.routes)
+    app.add_routes(sessions.routes)
+    return app

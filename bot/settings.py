@@ -1,0 +1,72 @@
+"""Configuration from the environment or a `.env` file, as the contract names it."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from handoff import texts
+from handoff.escalation import DEFAULT_PHRASES
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Every knob of the service; secrets are `SecretStr` so they never print by accident."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8",
+                                      extra="ignore", case_sensitive=False)
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    redis_url: SecretStr | None = None
+    handoff_api_token: SecretStr | None = None
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    slack_escalation_channel: str | None = None
+    slack_oncall: str | None = None
+    slack_supervisors: CommaList = []
+
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_access_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
+
+    agent_url: str | None = None
+    agent_kind: Literal["json", "rasa"] = "json"
+    agent_timeout_seconds: float = Field(5.0, gt=0)
+
+    handoff_outbound_url: str | None = None
+    handoff_outbound_secret: SecretStr | None = None
+    handoff_escalation_keywords: CommaList = list(DEFAULT_PHRASES)
+    handoff_paused_alert_seconds: float = Field(600.0, ge=0)
+    handoff_idle_alert_seconds: float = Field(180.0, ge=0)
+    handoff_idle_release_seconds: float = Field(1800.0, ge=0)
+    handoff_monitor_interval_seconds: float = Field(10.0, gt=0)
+    handoff_holding_message: str = texts.HOLDING_MESSAGE
+    handoff_dedupe_ttl_seconds: float = Field(8 * 24 * 3600, ge=0)
+
+    @field_validator("slack_supervisors", "handoff_escalation_keywords", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and self.slack_signing_secret)
+
+    @property
+    def whatsapp_cloud_enabled(self) -> bool:
+        return bool(self.whatsapp_access_token and self.whatsapp_phone_number_id)
+
+
+def secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None

@@ -1,0 +1,1 @@
+"""The aiohttp routes: WhatsApp webhook, REST API, health."""

@@ -1,0 +1,15 @@
+"""Typed keys for what the app factory puts on the application."""
+
+from __future__ import annotations
+
+import aiohttp
+from aiohttp import web
+
+from bot.settings import Settings
+from handoff.manager import SessionManager
+from handoff.store import SessionStore
+
+SETTINGS = web.AppKey("settings", Settings)
+STORE = web.AppKey("store", SessionStore)
+MANAGER = web.AppKey("manager", SessionManager)
+HTTP = web.AppKey("http", aiohttp.ClientSession)

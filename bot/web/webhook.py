@@ -1,0 +1,81 @@
+"""`/webhook/whatsapp`: Meta's verification handshake and the simple JSON format."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from aiohttp import web
+
+from bot.settings import secret
+from bot.web.auth import bearer_ok, unauthorized
+from bot.web.errors import BadRequest, field, json_error, read_json
+from bot.web.keys import MANAGER, SETTINGS
+from handoff import texts
+from handoff.machine import Sender
+from handoff.manager import MessageResult
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/webhook/whatsapp")
+async def verify(request: web.Request) -> web.Response:
+    """Meta's handshake: echo `hub.challenge` when the verify token matches."""
+    expected = secret(request.app[SETTINGS].whatsapp_verify_token)
+    q = request.query
+    given = q.get("hub.verify_token", "")
+    if (expected and q.get("hub.mode") == "subscribe"
+            and hmac.compare_digest(given.encode(), expected.encode())):
+        return web.Response(text=q.get("hub.challenge", ""), content_type="text/plain")
+    return json_error(403, texts.ERR_VERIFY)
+
+
+@routes.post("/webhook/whatsapp")
+async def receive(request: web.Request) -> web.Response:
+    data = await read_json(request)
+    if not bearer_ok(request):
+        return unauthorized()
+    return web.json_response(answer(await simple_message(request, data)))
+
+
+def _text_field(data: dict[str, Any], *names: str) -> Any:
+    for name in names:
+        if data.get(name) is not None:
+            return name, data[name]
+    return names[0], None
+
+
+async def simple_message(request: web.Request, data: dict[str, Any]) -> MessageResult:
+    """The relay/n8n format: `phone`|`from`, `message`|`text`, `sender_type`, …"""
+    phone_name, phone = _text_field(data, "phone", "from")
+    if phone is None:
+        raise BadRequest(texts.ERR_MISSING.format(field="phone"))
+    if isinstance(phone, bool) or not isinstance(phone, str | int):
+        raise BadRequest(texts.ERR_TYPE.format(field=phone_name, kind="texto"))
+    text_name, text = _text_field(data, "message", "text")
+    if text is None:
+        raise BadRequest(texts.ERR_MISSING.format(field="message"))
+    if not isinstance(text, str):
+        raise BadRequest(texts.ERR_TYPE.format(field=text_name, kind="texto"))
+    sender_raw = field(data, "sender_type", str, "texto") or "customer"
+    try:
+        sender = Sender(sender_raw)
+    except ValueError as exc:
+        raise BadRequest(texts.ERR_SENDER) from exc
+    message_id = field(data, "message_id", (str, int), "texto")
+    attendant = field(data, "attendant_id", str, "texto")
+    metadata = field(data, "metadata", dict, "objeto")
+    return await request.app[MANAGER].handle_message(
+        phone, text, sender, attendant=attendant or None,
+        message_id=str(message_id) if message_id is not None else None,
+        metadata=metadata, source="whatsapp")
+
+
+def answer(result: MessageResult) -> dict[str, Any]:
+    return {
+        "should_respond": result.should_respond,
+        "response": result.response,
+        "reason": result.reason.value,
+        "session_mode": result.session.mode.value if result.session else None,
+        "metadata": result.metadata,
+    }
