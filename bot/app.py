@@ -9,11 +9,12 @@ import aiohttp
 from aiohttp import web
 
 from bot.agent import AgentClient
+from bot.background import Background
 from bot.settings import Settings, secret
 from bot.web import health, sessions, webhook
 from bot.web.auth import auth_middleware
 from bot.web.errors import error_middleware
-from bot.web.keys import HTTP, MANAGER, SETTINGS, STORE
+from bot.web.keys import BACKGROUND, HTTP, MANAGER, SETTINGS, STORE
 from handoff import texts
 from handoff.escalation import EscalationDetector
 from handoff.manager import SessionManager
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[SETTINGS] = settings
     app[STORE] = store
     app[MANAGER] = manager
+    app[BACKGROUND] = background = Background()
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         http = aiohttp.ClientSession()
@@ -54,6 +56,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
             manager.responder = AgentClient(settings.agent_url, settings.agent_kind,
                                             settings.agent_timeout_seconds, http)
         yield
+        await background.drain()
         await http.close()
         await store.close()
 
@@ -61,4 +64,5 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.add_routes(health.routes)
     app.add_routes(webhook.routes)
     app.add_routes(sessions.routes)
+    # Adapters mount themselves below, one line each.
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import aiohttp
 from aiohttp import web
 
+from bot.background import Background
 from bot.settings import Settings
 from handoff.manager import SessionManager
 from handoff.store import SessionStore
@@ -13,3 +14,4 @@ SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", SessionStore)
 MANAGER = web.AppKey("manager", SessionManager)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
+BACKGROUND = web.AppKey("background", Background)
