@@ -40,6 +40,22 @@ class Change:
 Listener = Callable[[Change], None]
 
 
+@dataclass(frozen=True)
+class Notice:
+    """Something attendants must read about a session (a failed send, a page): pt-BR text.
+
+    The Slack adapter posts it in the session's card thread; without Slack it is logged.
+    """
+
+    phone: str
+    kind: str
+    text: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+NoticeListener = Callable[[Notice], None]
+
+
 @dataclass
 class MessageResult:
     """The webhook's answer for one message."""
@@ -83,9 +99,23 @@ class SessionManager:
         self.supervisors = frozenset(supervisors)
         self.clock = clock
         self._listeners: list[Listener] = []
+        self._notice_listeners: list[NoticeListener] = []
 
     def subscribe(self, listener: Listener) -> None:
+        """`listener(change)` runs after every mode change made through this manager."""
         self._listeners.append(listener)
+
+    def subscribe_notices(self, listener: NoticeListener) -> None:
+        self._notice_listeners.append(listener)
+
+    def announce(self, notice: Notice) -> None:
+        """Tell attendants something about a session; listeners must not block."""
+        log.info("notice", extra={"phone": notice.phone, "kind": notice.kind, **notice.detail})
+        for listener in self._notice_listeners:
+            try:
+                listener(notice)
+            except Exception:
+                log.exception("notice_listener_failed", extra={"phone": notice.phone})
 
     def _changed(self, step: Step) -> None:
         if step.session is None or step.event is None:
