@@ -1,0 +1,55 @@
+"""The tutorial: adding a command is one registered function."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from handoff.commands import COMMANDS, CommandContext, CommandResult
+from handoff.machine import Reason, Sender
+from handoff.manager import SessionManager
+from handoff.store import SessionStore
+
+
+@pytest.fixture
+def meucomando() -> Iterator[None]:
+    @COMMANDS.command("/meucomando", "Descrição do comando")
+    async def run(ctx: CommandContext) -> CommandResult:
+        session = await ctx.manager.update_metadata(ctx.target() or "", {"priority": "high"})
+        return CommandResult(True, f"Comando executado por {ctx.attendant}!", session)
+
+    yield
+    COMMANDS.unregister("/meucomando")
+
+
+@pytest.mark.usefixtures("meucomando")
+async def test_registered_command_runs_from_an_attendant_message(store: SessionStore) -> None:
+    manager = SessionManager(store)
+    await manager.handle_message("5531999999999", "oi")
+    r = await manager.handle_message("5531999999999", "/MeuComando", Sender.HUMAN,
+                                     attendant="ana@empresa.com")
+    assert r.reason is Reason.COMMAND
+    assert r.response == "Comando executado por ana@empresa.com!"
+    session = await manager.get("5531999999999")
+    assert session is not None and session.metadata == {"priority": "high"}
+    help_text = (await manager.run_command("/ajuda", attendant="a", source="slack")).message
+    assert "/meucomando — Descrição do comando" in help_text
+
+
+@pytest.mark.usefixtures("meucomando")
+async def test_customers_cannot_run_commands(store: SessionStore) -> None:
+    manager = SessionManager(store)
+    r = await manager.handle_message("5531999999999", "/meucomando")
+    assert r.reason is Reason.AGENT_ACTIVE
+    session = await manager.get("5531999999999")
+    assert session is not None and session.metadata == {}
+
+
+async def test_usage_lines_for_bad_or_missing_phones(store: SessionStore) -> None:
+    manager = SessionManager(store)
+    for text in ("/assumir", "/liberar", "/pausar", "/assumir 12", "/status abc"):
+        r = await manager.run_command(text, attendant="ana", source="slack")
+        assert not r.success and r.message.startswith("Uso: /"), text
+    r = await manager.run_command("/status", attendant="ana", source="slack")
+    assert r.success and r.message == "Nenhuma conversa ativa."

@@ -1,0 +1,41 @@
+"""Two managers on two connection pools sharing one Redis: one takeover wins."""
+
+from __future__ import annotations
+
+import asyncio
+
+from handoff.machine import Outcome
+from handoff.manager import SessionManager
+from handoff.store.redis import RedisStore
+
+
+async def test_100_concurrent_takeovers_across_two_managers(redis_url: str) -> None:
+    stores = [RedisStore(redis_url), RedisStore(redis_url)]
+    managers = [SessionManager(s) for s in stores]
+    await managers[0].handle_message("5531999999999", "quero um atendente")
+    results = await asyncio.gather(*(
+        managers[i % 2].takeover("5531999999999", f"atendente{i}@empresa.com")
+        for i in range(100)))
+    winners = [r for r in results if r.outcome is Outcome.CHANGED]
+    assert len(winners) == 1
+    holder = winners[0].session.human_attendant  # type: ignore[union-attr]
+    losers = [r for r in results if r is not winners[0]]
+    assert all(r.outcome is Outcome.CONFLICT and holder in r.message for r in losers)
+    for m in managers:
+        s = await m.get("5531999999999")
+        assert s is not None and s.human_attendant == holder
+    events = await managers[1].history("5531999999999")
+    assert events is not None and [e.event for e in events].count("takeover") == 1
+    for s in stores:
+        await s.close()
+
+
+async def test_one_message_id_processed_once_across_managers(redis_url: str) -> None:
+    stores = [RedisStore(redis_url), RedisStore(redis_url)]
+    managers = [SessionManager(s) for s in stores]
+    results = await asyncio.gather(*(
+        managers[i % 2].handle_message("5531999999999", "oi", message_id="wamid.X")
+        for i in range(20)))
+    assert sum(r.should_respond for r in results) == 1
+    for s in stores:
+        await s.close()
