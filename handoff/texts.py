@@ -95,3 +95,13 @@ def duration(seconds: float) -> str:
     if s < 3600:
         return f"{s // 60}min"
     return f"{s // 3600}h{(s % 3600) // 60:02d}"
+
+
+# CLI help (argparse)
+CLI_HELP = "Administra as conversas de um servidor handoff em execução."
+CLI_HELP_URL = "endereço do servidor (padrão: HANDOFF_URL ou http://localhost:8000)"
+CLI_HELP_LIST = "lista as sessões ativas"
+CLI_HELP_MODE = "só as sessões neste modo"
+CLI_HELP_TAKEOVER = "assume uma conversa"
+CLI_HELP_RELEASE = "libera uma conversa (devolve ao bot)"
+CLI_HELP_STATUS = "mostra o status de uma sessão"
