@@ -17,7 +17,8 @@ class Settings(BaseSettings):
     """Every knob of the service; secrets are `SecretStr` so they never print by accident."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8",
-                                      extra="ignore", case_sensitive=False)
+                                      extra="ignore", case_sensitive=False,
+                                      env_ignore_empty=True)
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
