@@ -135,19 +135,32 @@ def takeover(session: Session | None, phone: str, attendant: str, force: bool, n
     return Step(Outcome.CHANGED, s, previous, event)
 
 
+def last_activity(session: Session) -> float:
+    """The latest of the customer's message, the attendant's message and the takeover."""
+    return max(session.last_customer_message or 0, session.last_human_message or 0,
+               session.taken_at or 0)
+
+
 def release(session: Session | None, attendant: str | None, force: bool, now: float,
-            source: str) -> Step:
-    """Hand the conversation back to the bot; only the holder may, unless forced."""
+            source: str, idle_before: float | None = None) -> Step:
+    """Hand the conversation back to the bot; only the holder may, unless forced.
+
+    With `idle_before` (the watchdog's auto-release) it happens only if nobody wrote since,
+    checked in the same atomic step, so a message racing the watchdog keeps the attendant.
+    """
     if session is None:
         return Step(Outcome.NOT_FOUND, None)
     previous = session.mode
     if session.mode is Mode.AGENT:
         return Step(Outcome.UNCHANGED, session, previous)
+    if idle_before is not None and last_activity(session) > idle_before:
+        return Step(Outcome.UNCHANGED, session, previous)
     holder = session.human_attendant
     if (attendant is not None and holder is not None and attendant != holder
             and not force):
         return Step(Outcome.FORBIDDEN, session, previous)
-    event = _move(session, Mode.AGENT, now, "release", attendant, source)
+    name = "release" if idle_before is None else "auto_release"
+    event = _move(session, Mode.AGENT, now, name, attendant, source)
     return Step(Outcome.CHANGED, session, previous, event)
 
 

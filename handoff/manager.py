@@ -204,10 +204,12 @@ class SessionManager:
         return ActionResult(step.outcome, message, step.session)
 
     async def release(self, phone: str | int, attendant: str | None = None, *,
-                      force: bool = False, source: str = "rest") -> ActionResult:
+                      force: bool = False, source: str = "rest",
+                      idle_before: float | None = None) -> ActionResult:
+        """Back to the bot; `idle_before` makes it conditional on nobody writing since then."""
         key = canonical_phone(phone)
         step = await self.store.release(key, attendant, self._force(attendant, force),
-                                        self.clock(), source)
+                                        self.clock(), source, idle_before)
         self._changed(step)
         holder = step.session.human_attendant if step.session else None
         message = {

@@ -35,11 +35,15 @@ class SessionStore(ABC):
 
     @abstractmethod
     async def release(self, phone: str, attendant: str | None, force: bool, now: float,
-                      source: str) -> Step: ...
+                      source: str, idle_before: float | None = None) -> Step: ...
 
     @abstractmethod
     async def pause(self, phone: str, actor: str | None, force: bool, now: float,
                     source: str) -> Step: ...
+
+    @abstractmethod
+    async def count_by_mode(self, now: float) -> dict[Mode, int]:
+        """How many sessions `list_active` would show, per mode (for the metrics gauges)."""
 
     @abstractmethod
     async def get(self, phone: str) -> Session | None: ...

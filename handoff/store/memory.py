@@ -54,8 +54,9 @@ class MemoryStore(SessionStore):
             machine.takeover(self._current(phone), phone, attendant, force, now, source))
 
     async def release(self, phone: str, attendant: str | None, force: bool, now: float,
-                      source: str) -> Step:
-        return self._record(machine.release(self._current(phone), attendant, force, now, source))
+                      source: str, idle_before: float | None = None) -> Step:
+        return self._record(machine.release(self._current(phone), attendant, force, now, source,
+                                            idle_before))
 
     async def pause(self, phone: str, actor: str | None, force: bool, now: float,
                     source: str) -> Step:
@@ -74,6 +75,12 @@ class MemoryStore(SessionStore):
                 continue
             out.append(copy.deepcopy(s))
         return out
+
+    async def count_by_mode(self, now: float) -> dict[Mode, int]:
+        counts = dict.fromkeys(Mode, 0)
+        for s in await self.list_active(now):
+            counts[s.mode] += 1
+        return counts
 
     async def history(self, phone: str) -> list[Event] | None:
         if phone not in self._sessions:

@@ -102,8 +102,10 @@ class RedisStore(SessionStore):
         return await self._run("takeover", phone, now, [attendant, _flag(force), source])
 
     async def release(self, phone: str, attendant: str | None, force: bool, now: float,
-                      source: str) -> Step:
-        return await self._run("release", phone, now, [attendant or "", _flag(force), source])
+                      source: str, idle_before: float | None = None) -> Step:
+        idle = repr(idle_before) if idle_before is not None else ""
+        return await self._run("release", phone, now,
+                               [attendant or "", _flag(force), source, idle])
 
     async def pause(self, phone: str, actor: str | None, force: bool, now: float,
                     source: str) -> Step:
@@ -140,6 +142,17 @@ class RedisStore(SessionStore):
             raise StoreUnavailable(str(exc)) from exc
         phones = [p for group in found for p in group]
         return await self._load(phones) if phones else []
+
+    async def count_by_mode(self, now: float) -> dict[Mode, int]:
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.zcount(f"{self.prefix}i:agent", now - ACTIVE_WINDOW_SECONDS, "+inf")
+                pipe.zcard(f"{self.prefix}i:human")
+                pipe.zcard(f"{self.prefix}i:paused")
+                agent, human, paused = await pipe.execute()
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return {Mode.AGENT: agent, Mode.HUMAN: human, Mode.PAUSED: paused}
 
     async def history(self, phone: str) -> list[Event] | None:
         try:

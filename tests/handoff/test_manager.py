@@ -269,3 +269,43 @@ async def test_concurrent_takeovers_have_one_winner(manager: SessionManager) -> 
     assert len(winners) == 1
     holder = winners[0].session.human_attendant  # type: ignore[union-attr]
     assert all(holder in r.message for r in results if not r.success)
+
+
+async def test_conditional_release_keeps_an_active_attendant(manager: SessionManager,
+                                                             store: SessionStore) -> None:
+    clock = [1_000_000.0]
+    manager.clock = lambda: clock[0]
+    await manager.takeover(PHONE, "ana")
+    clock[0] += 100
+    await manager.handle_message(PHONE, "oi", Sender.HUMAN, attendant="ana")
+    kept = await manager.release(PHONE, "monitor", force=True, source="monitor",
+                                 idle_before=clock[0] - 50)
+    assert kept.outcome is Outcome.UNCHANGED and kept.session is not None
+    assert kept.session.mode is Mode.HUMAN
+    clock[0] += 100
+    gone = await manager.release(PHONE, "monitor", force=True, source="monitor",
+                                 idle_before=clock[0] - 50)
+    assert gone.outcome is Outcome.CHANGED
+    events = await manager.history(PHONE)
+    assert events is not None and events[-1].event == "auto_release"
+    assert events[-1].source == "monitor"
+
+
+async def test_count_by_mode(manager: SessionManager, store: SessionStore) -> None:
+    await manager.handle_message("5531900000001", "oi")
+    await manager.handle_message("5531900000002", "atendente")
+    await manager.handle_message("5531900000003", "atendente")
+    await manager.takeover("5531900000004", "ana")
+    counts = await store.count_by_mode(manager.clock())
+    assert counts == {Mode.AGENT: 1, Mode.PAUSED: 2, Mode.HUMAN: 1}
+    assert await store.count_by_mode(manager.clock() + 2 * 24 * 3600) == {
+        Mode.AGENT: 0, Mode.PAUSED: 2, Mode.HUMAN: 1}
+
+
+async def test_takeover_keeps_when_the_customer_started_waiting(
+        manager: SessionManager) -> None:
+    await manager.handle_message(PHONE, "atendente")
+    paused = await manager.get(PHONE)
+    r = await manager.takeover(PHONE, "ana")
+    assert r.session is not None and paused is not None
+    assert r.session.paused_at == paused.paused_at, "time to claim = taken_at - paused_at"
