@@ -11,10 +11,11 @@ from aiohttp import web
 from bot.agent import AgentClient
 from bot.background import Background
 from bot.settings import Settings, secret
-from bot.web import health, sessions, webhook
+from bot.metrics import Metrics, timing_middleware
+from bot.web import ops, sessions, webhook
 from bot.web.auth import auth_middleware
 from bot.web.errors import error_middleware
-from bot.web.keys import BACKGROUND, HTTP, MANAGER, SETTINGS, STORE
+from bot.web.keys import BACKGROUND, HTTP, MANAGER, METRICS, SETTINGS, STORE
 from handoff import texts
 from handoff.escalation import EscalationDetector
 from handoff.manager import SessionManager
@@ -38,8 +39,10 @@ def build_store(settings: Settings) -> SessionStore:
 def create_app(settings: Settings | None = None) -> web.Application:
     """Everything the process serves, wired from `settings` (read from the environment)."""
     settings = settings or Settings()
+    metrics = Metrics()
     app = web.Application(client_max_size=MAX_BODY,
-                          middlewares=[error_middleware, auth_middleware])
+                          middlewares=[timing_middleware(metrics), error_middleware,
+                                       auth_middleware])
     store = build_store(settings)
     manager = SessionManager(
         store, detector=EscalationDetector(settings.handoff_escalation_keywords),
@@ -48,6 +51,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[STORE] = store
     app[MANAGER] = manager
     app[BACKGROUND] = background = Background()
+    app[METRICS] = metrics
+    metrics.watch(manager)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         http = aiohttp.ClientSession()
@@ -61,7 +66,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
         await store.close()
 
     app.cleanup_ctx.append(lifecycle)
-    app.add_routes(health.routes)
+    app.add_routes(ops.routes)
     app.add_routes(webhook.routes)
     app.add_routes(sessions.routes)
     # Adapters mount themselves below, one line each.

@@ -54,6 +54,7 @@ class Notice:
 
 
 NoticeListener = Callable[[Notice], None]
+MessageListener = Callable[[Sender, "MessageResult"], None]
 
 
 @dataclass
@@ -100,6 +101,7 @@ class SessionManager:
         self.clock = clock
         self._listeners: list[Listener] = []
         self._notice_listeners: list[NoticeListener] = []
+        self._message_listeners: list[MessageListener] = []
 
     def subscribe(self, listener: Listener) -> None:
         """`listener(change)` runs after every mode change made through this manager."""
@@ -107,6 +109,10 @@ class SessionManager:
 
     def subscribe_notices(self, listener: NoticeListener) -> None:
         self._notice_listeners.append(listener)
+
+    def subscribe_messages(self, listener: MessageListener) -> None:
+        """`listener(sender, result)` runs after each message is handled (metrics count them)."""
+        self._message_listeners.append(listener)
 
     def announce(self, notice: Notice) -> None:
         """Tell attendants something about a session; listeners must not block."""
@@ -140,7 +146,18 @@ class SessionManager:
                              metadata: dict[str, Any] | None = None,
                              source: str = "whatsapp") -> MessageResult:
         """Record one WhatsApp message and decide whether, and what, the bot answers."""
-        key = canonical_phone(phone)
+        result = await self._handle(canonical_phone(phone), text, sender, attendant,
+                                    message_id, metadata, source)
+        for listener in self._message_listeners:
+            try:
+                listener(sender, result)
+            except Exception:
+                log.exception("message_listener_failed")
+        return result
+
+    async def _handle(self, key: str, text: str, sender: Sender, attendant: str | None,
+                      message_id: str | None, metadata: dict[str, Any] | None,
+                      source: str) -> MessageResult:
         if sender is Sender.HUMAN and text.lstrip().startswith("/"):
             return await self._attendant_command(key, text, attendant, message_id, source)
         msg = Inbound(

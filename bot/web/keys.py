@@ -6,6 +6,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.background import Background
+from bot.metrics import Metrics
 from bot.settings import Settings
 from handoff.manager import SessionManager
 from handoff.store import SessionStore
@@ -15,3 +16,4 @@ STORE = web.AppKey("store", SessionStore)
 MANAGER = web.AppKey("manager", SessionManager)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 BACKGROUND = web.AppKey("background", Background)
+METRICS = web.AppKey("metrics", Metrics)

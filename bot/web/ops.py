@@ -1,10 +1,11 @@
-"""`/healthz`: is the store reachable? Load balancers and operators ask this."""
+"""Operators' endpoints: `/healthz` for load balancers, `/metrics` for Prometheus."""
 
 from __future__ import annotations
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
 
-from bot.web.keys import STORE
+from bot.web.keys import METRICS, STORE
 from handoff.store import StoreUnavailable
 
 routes = web.RouteTableDef()
@@ -18,3 +19,9 @@ async def healthz(request: web.Request) -> web.Response:
     except StoreUnavailable:
         return web.json_response({"status": "unavailable", "store": store.kind}, status=503)
     return web.json_response({"status": "ok", "store": store.kind})
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    body = await request.app[METRICS].render(request.app[STORE])
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
