@@ -12,6 +12,7 @@ from bot.agent import AgentClient
 from bot.background import Background
 from bot.settings import Settings, secret
 from bot.metrics import Metrics, timing_middleware
+from bot.slack import setup_slack
 from bot.web import ops, sessions, webhook
 from bot.web.auth import auth_middleware
 from bot.web.errors import error_middleware
@@ -70,4 +71,5 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.add_routes(webhook.routes)
     app.add_routes(sessions.routes)
     # Adapters mount themselves below, one line each.
+    setup_slack(app)
     return app

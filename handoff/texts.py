@@ -105,3 +105,55 @@ CLI_HELP_MODE = "só as sessões neste modo"
 CLI_HELP_TAKEOVER = "assume uma conversa"
 CLI_HELP_RELEASE = "libera uma conversa (devolve ao bot)"
 CLI_HELP_STATUS = "mostra o status de uma sessão"
+
+
+# ---------------------------------------------------------------------------
+# Slack app (bot/slack): escalation cards, their thread lines, ephemeral answers.
+# `{time}` is a Slack date token (shown in each reader's time zone); `{who}` a mention.
+# ---------------------------------------------------------------------------
+SLACK_DISABLED = (
+    "Slack desativado: defina SLACK_BOT_TOKEN e SLACK_SIGNING_SECRET para ativar. "
+    "Até lá, as notificações aos atendentes ficam só no log."
+)
+SLACK_NO_CHANNEL = (
+    "SLACK_ESCALATION_CHANNEL não definido: os cartões de atendimento não serão postados."
+)
+SLACK_CARD_TITLE = {
+    "paused": "🆘 *Cliente solicitou atendimento humano*",
+    "human": "👤 *Conversa com atendente*",
+    "agent": "🤖 *Conversa devolvida ao bot*",
+}
+SLACK_CARD_TEXT = {
+    "paused": "🆘 {phone} aguarda um atendente",
+    "human": "👤 {phone} está com um atendente",
+    "agent": "🤖 {phone} voltou para o bot",
+}
+SLACK_FIELD_PHONE = "*Telefone:*\n{phone}"
+SLACK_FIELD_NAME = "*Cliente:*\n{name}"
+SLACK_FIELD_SINCE = "*Aguardando desde:*\n{time}"
+SLACK_LAST_MESSAGES = "*Últimas mensagens:*\n{messages}"
+SLACK_NO_MESSAGES = "_nenhuma mensagem do cliente ainda_"
+SLACK_STATUS_PAUSED = "⏸️ Aguardando atendente desde {time}"
+SLACK_STATUS_HUMAN = "👤 Assumido por {who} às {time}"
+SLACK_STATUS_WAITED = " · esperou {wait}"
+SLACK_STATUS_AGENT = "🤖 Devolvido ao bot por {who} às {time}"
+SLACK_STATUS_AGENT_NOBODY = "🤖 Devolvido ao bot às {time}"
+SLACK_BUTTON_TAKE = "Assumir"
+SLACK_BUTTON_RELEASE = "Liberar"
+SLACK_LINE = {
+    "escalation_requested": "⏸️ O cliente pediu atendimento humano às {time}",
+    "takeover": "👤 Assumido por {who} às {time}",
+    "release": "🤖 Devolvido ao bot por {who} às {time}",
+    "pause": "⏸️ Pausado por {who} às {time}: o cliente aguarda um atendente",
+}
+SLACK_LINE_OTHER = "{emoji} {mode} às {time}"
+SLACK_LINE_NOBODY = "alguém"
+SLACK_VIA = " (via {source})"
+SLACK_SOURCE = {"slack": "Slack", "rest": "API", "cli": "CLI", "whatsapp": "WhatsApp",
+                "monitor": "monitor"}
+SLACK_HELD_BY = "❌ A conversa {phone} já está com {holder}."
+SLACK_NOT_HOLDER = "❌ Só {holder} ou um supervisor pode liberar a conversa {phone}."
+SLACK_BAD_BUTTON = "❌ Este botão não indica uma conversa válida."
+SLACK_TRY_AGAIN = "⚠️ Não consegui concluir agora. Tente de novo em instantes."
+SLACK_BAD_SIGNATURE = "Assinatura do Slack ausente, inválida ou expirada."
+SLACK_BAD_BODY = "Corpo de requisição do Slack inválido."

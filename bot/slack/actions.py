@@ -1,0 +1,133 @@
+"""What a slash command or a card button does, run in the background after Bolt has acked.
+
+Answers go back ephemerally: slash commands through their `response_url`, buttons with
+`chat.postEphemeral` beside the card. The card itself is redrawn by the notifier, which hears
+every mode change from the manager, so a button never draws it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import aiohttp
+
+from bot.background import RetryLater
+from bot.slack.cards import RELEASE, TAKE
+from bot.slack.client import SlackApi, SlackError
+from bot.slack.identity import Identities
+from handoff import texts
+from handoff.machine import Outcome
+from handoff.manager import SessionManager
+from handoff.phones import InvalidPhone, canonical_phone
+from handoff.store import StoreUnavailable
+
+log = logging.getLogger("handoff.slack")
+
+#: Two clicks of one user on one button within this many seconds are one click.
+DOUBLE_CLICK_SECONDS = 3.0
+
+_LINK = re.compile(r"<(?:tel:|mailto:)?([^|>]*)(?:\|[^>]*)?>")
+_PHONE_WITH_SPACES = re.compile(r"[0-9+()\-.\s]*[0-9][0-9+()\-.\s]*")
+_TRANSIENT = (RetryLater, StoreUnavailable, aiohttp.ClientError, OSError, TimeoutError)
+
+
+def command_text(text: str) -> str:
+    """What the attendant meant: Slack's `<tel:…|…>` links unwrapped, a spaced phone joined."""
+    plain = _LINK.sub(lambda m: m.group(1), text).strip()
+    if _PHONE_WITH_SPACES.fullmatch(plain):
+        return "".join(plain.split())
+    return plain
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+class SlackActions:
+    """Runs attendants' Slack actions through the manager, as the attendant they are."""
+
+    def __init__(self, manager: SessionManager, api: SlackApi, identities: Identities,
+                 supervisors: Iterable[str]) -> None:
+        self.manager = manager
+        self.api = api
+        self.identities = identities
+        self.supervisors = frozenset(supervisors)
+
+    async def command(self, body: dict[str, Any]) -> None:
+        """`/assumir …`, `/liberar …`, `/status …` (any command): the core's answer."""
+        user, command = _str(body.get("user_id")), _str(body.get("command"))
+        if user is None or command is None:
+            log.warning("slack_command_ignored", extra={"reason": "no user or command"})
+            return
+        text = body.get("text") if isinstance(body.get("text"), str) else ""
+        try:
+            attendant = await self.identities.attendant(user)
+            result = await self.manager.run_command(
+                f"{command} {command_text(text)}", attendant=attendant, source="slack",
+                force=user in self.supervisors)
+            answer = result.message
+        except _TRANSIENT as exc:
+            log.error("slack_command_failed", extra={"user": user, "error": repr(exc)})
+            answer = texts.SLACK_TRY_AGAIN
+        await self._tell(user, answer, response_url=_str(body.get("response_url")),
+                         channel=_str(body.get("channel_id")))
+
+    async def click(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """Assumir or Liberar on a card, once per click, for the clicking attendant."""
+        user = _str((body.get("user") or {}).get("id"))
+        action_id, value = _str(action.get("action_id")), _str(action.get("value"))
+        if user is None or action_id not in (TAKE, RELEASE):
+            log.warning("slack_click_ignored", extra={"action": action_id})
+            return
+        channel = _str((body.get("channel") or {}).get("id")) or _str(
+            (body.get("container") or {}).get("channel_id"))
+        response_url = _str(body.get("response_url"))
+        try:
+            if not await self.manager.store.claim(
+                    f"slack:click:{user}:{action_id}:{value}", DOUBLE_CLICK_SECONDS):
+                log.info("slack_double_click", extra={"user": user, "action": action_id})
+                return
+            answer = await self._act(user, action_id, value)
+        except _TRANSIENT as exc:
+            log.error("slack_click_failed", extra={"user": user, "error": repr(exc)})
+            answer = texts.SLACK_TRY_AGAIN
+        if answer is not None:
+            await self._tell(user, answer, channel=channel, response_url=response_url,
+                             prefer_channel=True)
+
+    async def _act(self, user: str, action_id: str, value: str | None) -> str | None:
+        """Take or release; the ephemeral answer, or None when the card says it all."""
+        try:
+            phone = canonical_phone(value or "")
+        except InvalidPhone:
+            return texts.SLACK_BAD_BUTTON
+        attendant = await self.identities.attendant(user)
+        if action_id == TAKE:
+            r = await self.manager.takeover(phone, attendant, source="slack")
+            if r.outcome is Outcome.CONFLICT and r.session is not None:
+                holder = await self.identities.mention(r.session.human_attendant)
+                return texts.SLACK_HELD_BY.format(phone=phone, holder=holder)
+        else:
+            r = await self.manager.release(phone, attendant, force=user in self.supervisors,
+                                           source="slack")
+            if r.outcome is Outcome.FORBIDDEN and r.session is not None:
+                holder = await self.identities.mention(r.session.human_attendant)
+                return texts.SLACK_NOT_HOLDER.format(phone=phone, holder=holder)
+        return None if r.outcome is Outcome.CHANGED else r.message
+
+    async def _tell(self, user: str, text: str, *, channel: str | None,
+                    response_url: str | None, prefer_channel: bool = False) -> None:
+        """An ephemeral answer for `user` only, by whichever way Slack gave us."""
+        try:
+            if channel and (prefer_channel or not response_url):
+                await self.api.call("chat.postEphemeral", channel=channel, user=user, text=text)
+            elif response_url:
+                await self.api.respond(response_url, {"response_type": "ephemeral",
+                                                      "replace_original": False, "text": text})
+            else:
+                log.warning("slack_cannot_answer", extra={"user": user})
+        except SlackError as exc:
+            log.error("slack_answer_failed", extra={"user": user, "error": exc.error})

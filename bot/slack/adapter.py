@@ -1,0 +1,99 @@
+"""Wires the Slack parts to the app: route, manager listeners, start-up and shutdown."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+
+from bot.background import Background, RetryLater
+from bot.settings import Settings, secret
+from bot.slack.actions import SlackActions
+from bot.slack.app import BotUser, build_bolt
+from bot.slack.client import SlackApi, SlackError
+from bot.slack.identity import Identities
+from bot.slack.notifier import CardNotifier
+from bot.slack.web import SlackEndpoint
+from bot.web.keys import BACKGROUND, HTTP, MANAGER, SETTINGS
+from handoff import texts
+
+log = logging.getLogger("handoff.slack")
+
+
+class Slack:
+    """Everything the Slack adapter holds, kept on the app as `app[SLACK]`."""
+
+    def __init__(self, app: web.Application, settings: Settings) -> None:
+        token = secret(settings.slack_bot_token) or ""
+        signing_secret = secret(settings.slack_signing_secret) or ""
+        manager = app[MANAGER]
+        self.settings = settings
+        self.background: Background = app[BACKGROUND]
+        self.api = SlackApi(settings.slack_api_url, token, lambda: app[HTTP])
+        self.identities = Identities(self.api)
+        self.bot = BotUser()
+        self.actions = SlackActions(manager, self.api, self.identities,
+                                    settings.slack_supervisors)
+        self.notifier = CardNotifier(manager, self.api, self.identities, self.background,
+                                     settings.slack_escalation_channel)
+        self.bolt: AsyncApp = build_bolt(
+            signing_secret=signing_secret, token=token, api_url=settings.slack_api_url,
+            store=manager.store, background=self.background, actions=self.actions,
+            bot=self.bot)
+        self.endpoint = SlackEndpoint(self.bolt, signing_secret)
+        self.socket: AsyncSocketModeHandler | None = None
+        manager.subscribe(self.notifier.on_change)
+        manager.subscribe_notices(self.notifier.on_notice)
+
+    async def check_token(self) -> None:
+        """`auth.test` once, off the request path: says in the log whether the token works."""
+        try:
+            data = await self.api.call("auth.test")
+        except SlackError as exc:
+            log.error("slack_auth_failed", extra={"error": exc.error})
+            return
+        self.bot.user_id = data.get("user_id")
+        self.bot.bot_id = data.get("bot_id")
+        self.bot.team_id = data.get("team_id")
+        log.info("slack_ready", extra={"team": data.get("team"), "bot_user": self.bot.user_id})
+
+    async def connect_socket(self, app_token: str) -> None:
+        """Socket Mode from the app's own lifecycle, so HTTP keeps serving beside it."""
+        self.socket = AsyncSocketModeHandler(self.bolt, app_token)
+        try:
+            await self.socket.connect_async()
+        except (RetryLater, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.error("slack_socket_failed", extra={"error": repr(exc)})
+            return
+        except Exception as exc:  # slack_sdk raises its own errors for a bad app token
+            log.error("slack_socket_failed", extra={"error": repr(exc)})
+            return
+        log.info("slack_socket_connected")
+
+    async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
+        self.background.spawn(self.check_token(), name="slack_auth_test")
+        app_token = secret(self.settings.slack_app_token)
+        if app_token:
+            self.background.spawn(self.connect_socket(app_token), name="slack_socket")
+        yield
+        if self.socket is not None:
+            await self.socket.close_async()
+
+
+SLACK = web.AppKey("slack", Slack)
+
+
+def setup_slack(app: web.Application) -> None:
+    """Mount Slack on `app` (route, listeners, lifecycle), or log once that it is off."""
+    settings = app[SETTINGS]
+    if not settings.slack_enabled:
+        log.info("slack_disabled", extra={"detail": texts.SLACK_DISABLED})
+        return
+    slack = Slack(app, settings)
+    app[SLACK] = slack
+    app.router.add_post("/slack/events", slack.endpoint.handle)
+    app.cleanup_ctx.append(slack.lifecycle)

@@ -1,0 +1,97 @@
+"""Who a Slack user is to the core, and how to mention an attendant back in Slack.
+
+The contract makes `joao@empresa.com` in the dashboard and the CLI and `<@U…>` in Slack one
+attendant: the core keys attendants by email (`users.info`, scope `users:read.email`), falling
+back to the Slack user id when Slack has no email for them. Answers are cached per process.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+
+import aiohttp
+
+from bot.background import RetryLater
+from bot.slack.cards import escape
+from bot.slack.client import SlackApi, SlackError
+
+log = logging.getLogger("handoff.slack")
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def is_user_id(value: str) -> bool:
+    return bool(_USER_ID.match(value))
+
+
+class Identities:
+    """`attendant(user_id)` → email or user id; `user_id(attendant)` → the Slack id, if any."""
+
+    def __init__(self, api: SlackApi, *, ttl: float = 3600.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.api = api
+        self.ttl = ttl
+        self.clock = clock
+        self._attendant: dict[str, tuple[str, float]] = {}
+        self._user: dict[str, tuple[str | None, float]] = {}
+
+    def _fresh(self, at: float) -> bool:
+        return self.clock() - at < self.ttl
+
+    async def attendant(self, user_id: str) -> str:
+        """The user's email, else their id when Slack definitively has no email for them.
+
+        Transient failures (Slack down after the retries) raise: acting under the id instead
+        would split one person into two attendants.
+        """
+        cached = self._attendant.get(user_id)
+        if cached and self._fresh(cached[1]):
+            return cached[0]
+        try:
+            data = await self.api.call("users.info", user=user_id)
+            profile = (data.get("user") or {}).get("profile") or {}
+            email = profile.get("email")
+            identity = email if isinstance(email, str) and email else user_id
+        except SlackError as exc:
+            log.warning("slack_user_unknown", extra={"user": user_id, "error": exc.error})
+            identity = user_id
+        now = self.clock()
+        self._attendant[user_id] = (identity, now)
+        self._user[identity] = (user_id, now)
+        return identity
+
+    async def user_id(self, attendant: str | None) -> str | None:
+        """The Slack id behind an attendant (an id itself, or an email Slack knows)."""
+        if not attendant:
+            return None
+        if is_user_id(attendant):
+            return attendant
+        cached = self._user.get(attendant)
+        if cached and self._fresh(cached[1]):
+            return cached[0]
+        found: str | None = None
+        if "@" in attendant:
+            try:
+                data = await self.api.call("users.lookupByEmail", email=attendant, attempts=2)
+                user = data.get("user") or {}
+                found = user.get("id") if isinstance(user.get("id"), str) else None
+            except SlackError:
+                found = None
+        self._user[attendant] = (found, self.clock())
+        return found
+
+    async def mention(self, attendant: str | None) -> str | None:
+        """`<@U…>` when the attendant is a Slack user we can name, else their id as text.
+
+        A display nicety: when Slack cannot be asked, the plain id is still the truth.
+        """
+        if not attendant:
+            return None
+        try:
+            user = await self.user_id(attendant)
+        except (RetryLater, aiohttp.ClientError, OSError, TimeoutError):
+            user = None
+        return f"<@{user}>" if user else escape(attendant)
