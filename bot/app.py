@@ -17,6 +17,7 @@ from bot.web import ops, sessions, webhook
 from bot.web.auth import auth_middleware
 from bot.web.errors import error_middleware
 from bot.web.keys import BACKGROUND, HTTP, MANAGER, METRICS, SETTINGS, STORE
+from bot.whatsapp import setup_whatsapp
 from handoff import texts
 from handoff.escalation import EscalationDetector
 from handoff.manager import SessionManager
@@ -72,4 +73,5 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.add_routes(sessions.routes)
     # Adapters mount themselves below, one line each.
     setup_slack(app)
+    setup_whatsapp(app)
     return app

@@ -157,3 +157,55 @@ SLACK_BAD_BUTTON = "❌ Este botão não indica uma conversa válida."
 SLACK_TRY_AGAIN = "⚠️ Não consegui concluir agora. Tente de novo em instantes."
 SLACK_BAD_SIGNATURE = "Assinatura do Slack ausente, inválida ou expirada."
 SLACK_BAD_BODY = "Corpo de requisição do Slack inválido."
+
+
+# ---------------------------------------------------------------------------------------------
+# WhatsApp Cloud API (bot/whatsapp): placeholders for what is not text, notes to attendants
+# ---------------------------------------------------------------------------------------------
+
+#: How a customer's non-text message reads in the session, the agent's input and the history;
+#: a caption (or a document's file name) follows the label: "[imagem] nota fiscal".
+WA_LABELS = {
+    "image": "[imagem]",
+    "audio": "[áudio]",
+    "voice": "[mensagem de voz]",
+    "video": "[vídeo]",
+    "document": "[documento]",
+    "sticker": "[figurinha]",
+    "location": "[localização]",
+    "contacts": "[contato]",
+    "order": "[pedido]",
+    "form": "[formulário]",
+    "unsupported": "[mensagem não suportada]",
+}
+WA_LOCATION = "{name} {lat}, {lng}"
+
+#: Posted in the session's Slack card thread when a message could not reach the customer.
+WA_WINDOW_EXPIRED = (
+    "⚠️ A janela de 24h expirou: o cliente {phone} não escreve há mais de 24 horas e o "
+    "WhatsApp recusou a mensagem. Só um modelo aprovado (template) pode reabrir a conversa."
+)
+WA_SEND_FAILED = (
+    "⚠️ Não foi possível entregar a mensagem ao cliente {phone} pelo WhatsApp "
+    "(erro {code}: {detail}). O cliente não recebeu resposta."
+)
+WA_NO_APP_SECRET = (
+    "WHATSAPP_ACCESS_TOKEN definido sem WHATSAPP_APP_SECRET: qualquer um pode forjar "
+    "mensagens da Meta neste webhook. Defina WHATSAPP_APP_SECRET (o segredo do app no painel "
+    "da Meta) para conferir o X-Hub-Signature-256."
+)
+ERR_SIGNATURE = "Assinatura X-Hub-Signature-256 ausente ou inválida."
+ERR_NOT_META = "Corpo assinado pela Meta deve ter \"object\": \"whatsapp_business_account\"."
+
+# Monitor: on-call ladder and watchdog (bot/monitor.py)
+PAGE_1 = "🚨 {oncall} o cliente {who} pediu uma pessoa e aguarda há {wait}. Alguém pode assumir?"
+PAGE_2 = ("🚨🚨 {oncall} {supervisors} o cliente {who} aguarda há {wait} e ninguém assumiu. "
+          "Preciso de alguém agora.")
+PAGE_HOLDING_SENT = "📨 O cliente {who} recebeu a mensagem de espera após {wait} sem atendimento."
+REMINDER = ("⏰ {attendant}, o cliente {who} está esperando sua resposta há {wait}. "
+            "Se não puder continuar, use Liberar.")
+AUTO_RELEASE_CUSTOMER = (
+    "Nosso atendente precisou se ausentar e a conversa voltou para o assistente automático. "
+    "Se quiser falar com uma pessoa de novo, é só escrever *atendente*."
+)
+ONCALL_NOBODY = "@channel"

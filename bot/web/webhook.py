@@ -1,4 +1,4 @@
-"""`/webhook/whatsapp`: Meta's verification handshake and the simple JSON format."""
+"""`/webhook/whatsapp`: Meta's verification handshake, Meta's payloads, the simple JSON format."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from bot.settings import secret
 from bot.web.auth import bearer_ok, unauthorized
 from bot.web.errors import BadRequest, field, json_error, read_json
 from bot.web.keys import MANAGER, SETTINGS
+from bot.whatsapp import intake
 from handoff import texts
 from handoff.machine import Sender
 from handoff.manager import MessageResult
@@ -32,7 +33,17 @@ async def verify(request: web.Request) -> web.Response:
 
 @routes.post("/webhook/whatsapp")
 async def receive(request: web.Request) -> web.Response:
+    """Meta's signed Cloud API payloads, or the simple JSON format behind the bearer token.
+
+    A signed POST is verified over its raw bytes before anything parses it; an unsigned one
+    that names Meta's object is refused when an app secret is set, and nothing is recorded.
+    """
+    raw = await request.read()
+    if intake.is_meta(request, None):
+        return await intake.receive(request, raw)
     data = await read_json(request)
+    if intake.is_meta(request, data):
+        return await intake.receive(request, raw)
     if not bearer_ok(request):
         return unauthorized()
     return web.json_response(answer(await simple_message(request, data)))

@@ -1,0 +1,96 @@
+"""The Graph API client that sends text messages: one call, classified for retry or give-up.
+
+Meta's answer is read by `error.code`, not by HTTP status: throttling (130429 throughput,
+131056 pair rate, 4 and 80007 app/account limits) and 5xx are worth another try
+(`RetryLater`); anything else (131047 outside the 24-hour window, a bad number, an expired
+token) will fail again the same way and is `SendFailed`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+
+from bot.background import RetryLater
+
+WINDOW_EXPIRED = 131047
+THROTTLED = frozenset({130429, 131056, 4, 80007})
+#: Meta's limit on a text body; longer replies go out in parts.
+MAX_TEXT = 4096
+
+
+class SendFailed(Exception):
+    """Meta refused the message for good; `code` is Meta's error code (None if unreadable)."""
+
+    def __init__(self, code: int | None, detail: str, status: int) -> None:
+        super().__init__(f"HTTP {status} code {code}: {detail}")
+        self.code = code
+        self.detail = detail
+        self.status = status
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None
+
+
+def chunks(text: str, size: int = MAX_TEXT) -> list[str]:
+    """Split a long reply on line breaks (or hard, when a line is too long) to fit Meta's cap."""
+    if len(text) <= size:
+        return [text]
+    out: list[str] = []
+    rest = text
+    while len(rest) > size:
+        cut = rest.rfind("\n", 0, size)
+        cut = cut if cut > 0 else size
+        out.append(rest[:cut])
+        rest = rest[cut:].lstrip("\n")
+    if rest:
+        out.append(rest)
+    return out
+
+
+class CloudClient:
+    """`POST {api_url}/{phone_number_id}/messages` with the access token as Bearer."""
+
+    def __init__(self, http: aiohttp.ClientSession, api_url: str, phone_number_id: str,
+                 access_token: str, timeout: float = 15.0) -> None:
+        self.http = http
+        self.url = f"{api_url.rstrip('/')}/{phone_number_id}/messages"
+        self._auth = {"Authorization": f"Bearer {access_token}"}
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def send_text(self, address: str, text: str) -> str:
+        """Send `text` to the customer Meta named `address`; the new message's wamid.
+
+        A business-scoped user id (`BR.…`) goes in `recipient`, a phone number in `to`.
+        """
+        payload: dict[str, Any] = {
+            "messaging_product": "whatsapp", "recipient_type": "individual", "type": "text",
+            "text": {"body": text, "preview_url": False},
+        }
+        payload["recipient" if "." in address else "to"] = address
+        async with self.http.post(self.url, json=payload, headers=self._auth,
+                                  timeout=self._timeout) as resp:
+            status = resp.status
+            retry_after = _retry_after(resp.headers.get("Retry-After"))
+            try:
+                data = await resp.json(content_type=None)
+            except (ValueError, aiohttp.ContentTypeError):
+                data = None
+        data = data if isinstance(data, dict) else {}
+        if status < 300:
+            messages = data.get("messages")
+            if isinstance(messages, list) and messages and isinstance(messages[0], dict):
+                return str(messages[0].get("id", ""))
+            return ""
+        error = data.get("error") if isinstance(data.get("error"), dict) else {}
+        code = error.get("code") if isinstance(error.get("code"), int) else None
+        details = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
+        detail = str(details.get("details") or error.get("message") or f"HTTP {status}")
+        if status >= 500 or status == 429 or code in THROTTLED:
+            raise RetryLater(f"graph HTTP {status} code {code}", after=retry_after)
+        raise SendFailed(code, detail, status)

@@ -1,0 +1,64 @@
+"""Mounts the WhatsApp Cloud API adapter on the app: its queue, ledger, sender and workers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from bot.settings import secret
+from bot.web.keys import HTTP, MANAGER, SETTINGS, STORE
+from bot.whatsapp.cloud import CloudClient
+from bot.whatsapp.handling import Handler
+from bot.whatsapp.keys import INBOX, LEDGER, OUTBOUND, TUNING
+from bot.whatsapp.outbound import Outbound
+from bot.whatsapp.tuning import Tuning
+from bot.whatsapp.worker import Worker
+from handoff import texts
+from handoff.inbox import MemoryInbox
+from handoff.ledger import MemoryLedger
+from handoff.store import StoreUnavailable
+from handoff.store.redis import RedisStore
+from handoff.store.redis_inbox import RedisInbox
+from handoff.store.redis_ledger import RedisLedger
+
+log = logging.getLogger("handoff.whatsapp")
+
+
+def setup_whatsapp(app: web.Application) -> None:
+    """Queue and ledger on the app's store (Redis shares them across processes)."""
+    store = app[STORE]
+    if isinstance(store, RedisStore):
+        app[INBOX] = RedisInbox(store.redis, store.prefix)
+        app[LEDGER] = RedisLedger(store.redis, store.prefix)
+    else:
+        app[INBOX] = MemoryInbox()
+        app[LEDGER] = MemoryLedger()
+    app[TUNING] = Tuning()
+    app.cleanup_ctx.append(_lifecycle)
+
+
+async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
+    settings, tuning, inbox = app[SETTINGS], app[TUNING], app[INBOX]
+    if settings.whatsapp_access_token and not settings.whatsapp_app_secret:
+        log.warning("whatsapp_unsigned", extra={"detail": texts.WA_NO_APP_SECRET})
+    client = None
+    if settings.whatsapp_cloud_enabled:
+        client = CloudClient(app[HTTP], settings.whatsapp_api_url,
+                             settings.whatsapp_phone_number_id or "",
+                             secret(settings.whatsapp_access_token) or "")
+    outbound = Outbound(app[MANAGER], app[LEDGER], client, tuning)
+    app[OUTBOUND] = outbound
+    handler = Handler(app[MANAGER], app[LEDGER], outbound, tuning)
+    try:
+        await inbox.prepare()
+    except StoreUnavailable as exc:
+        log.warning("whatsapp_inbox_unavailable", extra={"error": str(exc)})
+    tasks = [asyncio.create_task(Worker(inbox, handler, tuning).run(), name="whatsapp-worker")
+             for _ in range(tuning.workers)]
+    yield
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
