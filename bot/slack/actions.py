@@ -62,7 +62,8 @@ class SlackActions:
         if user is None or command is None:
             log.warning("slack_command_ignored", extra={"reason": "no user or command"})
             return
-        text = body.get("text") if isinstance(body.get("text"), str) else ""
+        raw = body.get("text")
+        text = raw if isinstance(raw, str) else ""
         try:
             attendant = await self.identities.attendant(user)
             result = await self.manager.run_command(
