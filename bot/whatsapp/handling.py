@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot.whatsapp.cloud import WINDOW_EXPIRED
 from bot.whatsapp.outbound import Outbound, address_key, out_key
 from bot.whatsapp.payloads import InboundMessage, StatusUpdate
 from bot.whatsapp.tuning import Tuning
@@ -103,8 +104,9 @@ class Handler:
                                            "status": s.status, "fresh": fresh,
                                            "codes": s.codes()})
         if fresh and s.status == "failed" and phone is not None:
+            codes = s.codes()
+            code = WINDOW_EXPIRED if WINDOW_EXPIRED in codes else (codes[0] if codes else None)
             first = s.errors[0] if s.errors else {}
-            code = first.get("code")
-            self.outbound.report_failure(phone, code if isinstance(code, int) else None,
+            self.outbound.report_failure(phone, code,
                                          str(first.get("details") or first.get("title") or ""),
                                          wamid=s.wamid)

@@ -4,6 +4,7 @@ agent, and Meta's signed POSTs."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -29,12 +30,15 @@ ACCESS_TOKEN = "EAAG-test-token"
 VERIFY_TOKEN = "GOOD"
 
 
-async def poll(check: Callable[[], Awaitable[Any]], within: float = 10.0) -> Any:
-    """Await `check()` until truthy and return it; `within` only guards against hanging."""
+async def poll(check: Callable[[], Any], within: float = 10.0) -> Any:
+    """Poll `check()` (awaited if it returns an awaitable) until truthy, and return it;
+    `within` only guards against hanging."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while True:
-        value = await check()
+        value = check()
+        if inspect.isawaitable(value):
+            value = await value
         if value:
             return value
         if loop.time() > deadline:

@@ -138,7 +138,7 @@ async def test_a_takeover_while_the_agent_thinks_drops_the_reply(
     assert isinstance(agent, FakeAgent)
     agent.hold = asyncio.Event()
     await wa.meta(meta.incoming(WA_ID, "wamid.T1", "Qual o prazo?"))
-    await poll(lambda: asyncio.sleep(0, agent.calls))
+    await poll(lambda: agent.calls)
     await wa.manager.takeover(PHONE, "ana@empresa.com")
     agent.hold.set()
     await wa.processed("wamid.T1")
