@@ -55,6 +55,10 @@ class Inbox(ABC):
         """Create what the backend needs before the first `take` (Redis: the group)."""
         return None
 
+    async def leave(self, consumer: str) -> None:
+        """A consumer shutting down forgets its name if it holds nothing (Redis keeps names)."""
+        return None
+
 
 @dataclass
 class _Pending:

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from bot.settings import secret
-from bot.web.keys import HTTP, MANAGER, SETTINGS, STORE
+from bot.web.keys import HTTP, MANAGER, METRICS, SETTINGS, STORE
 from bot.whatsapp.cloud import CloudClient
 from bot.whatsapp.handling import Handler
 from bot.whatsapp.keys import INBOX, LEDGER, OUTBOUND, TUNING
@@ -49,16 +49,22 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
         client = CloudClient(app[HTTP], settings.whatsapp_api_url,
                              settings.whatsapp_phone_number_id or "",
                              secret(settings.whatsapp_access_token) or "")
-    outbound = Outbound(app[MANAGER], app[LEDGER], client, tuning)
+    failures = app[METRICS].outbound_failures.labels("whatsapp")
+    outbound = Outbound(app[MANAGER], app[LEDGER], client, tuning, on_failure=failures.inc)
     app[OUTBOUND] = outbound
     handler = Handler(app[MANAGER], app[LEDGER], outbound, tuning)
     try:
         await inbox.prepare()
     except StoreUnavailable as exc:
         log.warning("whatsapp_inbox_unavailable", extra={"error": str(exc)})
-    tasks = [asyncio.create_task(Worker(inbox, handler, tuning).run(), name="whatsapp-worker")
-             for _ in range(tuning.workers)]
+    workers = [Worker(inbox, handler, tuning) for _ in range(tuning.workers)]
+    tasks = [asyncio.create_task(w.run(), name="whatsapp-worker") for w in workers]
     yield
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+    for worker in workers:
+        try:
+            await inbox.leave(worker.consumer)
+        except Exception as exc:
+            log.warning("whatsapp_leave_failed", extra={"error": str(exc)})

@@ -42,11 +42,12 @@ class Outbound:
     """Sends text to a session's customer; `client` is None while the Cloud API is not set."""
 
     def __init__(self, manager: SessionManager, ledger: Ledger, client: CloudClient | None,
-                 tuning: Tuning) -> None:
+                 tuning: Tuning, on_failure: Callable[[], object] | None = None) -> None:
         self.manager = manager
         self.ledger = ledger
         self.client = client
         self.tuning = tuning
+        self.on_failure = on_failure
 
     async def bot_reply(self, phone: str, text: str, *, address: str | None = None,
                         in_reply_to: str | None = None) -> bool:
@@ -104,7 +105,9 @@ class Outbound:
 
     def report_failure(self, phone: str, code: int | None, detail: str,
                        wamid: str | None = None) -> None:
-        """Tell attendants a message did not reach the customer."""
+        """Tell attendants a message did not reach the customer (and count it)."""
+        if self.on_failure is not None:
+            self.on_failure()
         extra = {"code": code, "wamid": wamid}
         if code == WINDOW_EXPIRED:
             notice = Notice(phone, "window_expired",

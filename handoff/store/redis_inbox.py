@@ -69,6 +69,13 @@ class RedisInbox(Inbox):
                 if "BUSYGROUP" not in str(exc):
                     raise
 
+    async def leave(self, consumer: str) -> None:
+        with reachable():
+            held = await self.redis.xpending_range(self.stream, self.group, min="-", max="+",
+                                                   count=1, consumername=consumer)
+            if not held:
+                await self.redis.xgroup_delconsumer(self.stream, self.group, consumer)
+
     async def put_once(self, key: str, body: dict[str, Any], ttl: float | None) -> bool:
         data = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
         with reachable():

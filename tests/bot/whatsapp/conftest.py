@@ -71,6 +71,7 @@ class WaApp:
     http: aiohttp.ClientSession
     runner: web.AppRunner
     notices: list[Notice]
+    stopped: bool = False
 
     @property
     def manager(self) -> SessionManager:
@@ -103,7 +104,10 @@ class WaApp:
         await poll(lambda: self.ledger.get(f"wa:answered:{wamid}"))
 
     async def stop(self) -> None:
-        await self.runner.cleanup()
+        """Shut down as the process would on SIGTERM (workers cancelled, store closed)."""
+        if not self.stopped:
+            self.stopped = True
+            await self.runner.cleanup()
 
 
 @pytest.fixture

@@ -106,6 +106,19 @@ async def test_a_worker_killed_after_answering_does_not_answer_twice(
     assert graph.requests == []
 
 
+async def test_a_clean_shutdown_leaves_no_consumer_behind(
+        start: Start, wa_settings: Callable[..., Settings], graph: FakeGraph,
+        redis: aioredis.Redis) -> None:
+    app = await start(wa_settings())
+    await app.meta(meta.incoming(WA_ID, "wamid.C1", "Oi"))
+    await app.processed("wamid.C1")
+    inbox = app.inbox
+    assert isinstance(inbox, RedisInbox)
+    assert len(await redis.xinfo_consumers(inbox.stream, inbox.group)) == 1
+    await app.stop()
+    assert await redis.xinfo_consumers(inbox.stream, inbox.group) == []
+
+
 async def test_a_live_worker_keeps_its_slow_item(
         start: Start, wa_settings: Callable[..., Settings], graph: FakeGraph,
         agent: FakeAgent) -> None:

@@ -177,6 +177,8 @@ async def test_other_refusals_are_not_retried_and_are_announced(
     assert len(graph.requests) == 1 and graph.sends == []
     [notice] = wa.notices
     assert notice.kind == "send_failed" and "131026" in notice.text
+    async with wa.http.get(wa.url + "/metrics") as resp:
+        assert 'handoff_outbound_failures_total{api="whatsapp"} 1.0' in await resp.text()
 
 
 async def test_without_cloud_settings_messages_are_recorded_and_nothing_is_sent(
