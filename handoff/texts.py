@@ -157,6 +157,11 @@ SLACK_BAD_BUTTON = "❌ Este botão não indica uma conversa válida."
 SLACK_TRY_AGAIN = "⚠️ Não consegui concluir agora. Tente de novo em instantes."
 SLACK_BAD_SIGNATURE = "Assinatura do Slack ausente, inválida ou expirada."
 SLACK_BAD_BODY = "Corpo de requisição do Slack inválido."
+SLACK_ACCESS_LOST = (
+    "O app foi desinstalado do Slack ou seus tokens foram revogados: cartões e respostas "
+    "vão falhar até reinstalar o app e atualizar SLACK_BOT_TOKEN."
+)
+
 
 
 # ---------------------------------------------------------------------------------------------

@@ -95,4 +95,14 @@ def build_bolt(*, signing_secret: str, token: str, api_url: str, store: SessionS
         await ack()
         background.spawn(actions.click(body, action), name="slack_click")
 
+    @bolt.event("app_uninstalled")
+    @bolt.event("tokens_revoked")
+    async def lost_access(ack: AsyncAck, body: dict[str, Any]) -> None:
+        """Cards and answers will fail from now on: say why, loudly, once per delivery."""
+        await ack()
+        event = body.get("event")
+        log.error("slack_access_lost", extra={
+            "event": event.get("type") if isinstance(event, dict) else None,
+            "detail": texts.SLACK_ACCESS_LOST})
+
     return bolt

@@ -67,7 +67,9 @@ async def test_racing_clickers_one_wins_the_other_is_told(slack: SlackRig) -> No
     await slack.settled()
     session = await slack.session()
     assert session.mode is Mode.HUMAN
-    winner = {"ana@empresa.com": ANA, "bruno@empresa.com": BRUNO}[session.human_attendant]
+    holder = session.human_attendant
+    assert holder is not None
+    winner = {"ana@empresa.com": ANA, "bruno@empresa.com": BRUNO}[holder]
     loser = BRUNO if winner == ANA else ANA
     assert told.params["user"] == loser and f"<@{winner}>" in told.params["text"]
     shown = card_json(slack.fake.messages[(CHANNEL, card.ts)])

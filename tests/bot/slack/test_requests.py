@@ -13,6 +13,7 @@ from tests.bot.slack.conftest import ANA, PHONE, SECRET, SlackRig
 from tests.fakes.slack import (
     action_payload,
     command_body,
+    event_body,
     form_payload,
     signature,
     signed_headers,
@@ -134,6 +135,21 @@ async def test_url_verification_echoes_the_challenge(slack: SlackRig) -> None:
 async def test_an_event_nobody_listens_to_is_acked(slack: SlackRig) -> None:
     status, _ = await slack.event({"type": "reaction_added", "user": ANA, "reaction": "eyes"})
     assert status == 200
+
+
+async def test_losing_access_is_logged_once_per_event(slack: SlackRig,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    body = event_body({"type": "app_uninstalled"}, event_id="Ev0GONE")
+    assert (await slack.signed(body, json_body=True))[0] == 200
+    assert (await slack.signed(body, json_body=True, retry=1))[0] == 200
+    revoked = event_body({"type": "tokens_revoked", "tokens": {"bot": ["U0BOT"]}})
+    assert (await slack.signed(revoked, json_body=True))[0] == 200
+
+    def lost() -> int:
+        return [r.msg for r in caplog.records].count("slack_access_lost")
+
+    await slack.fake.until(lambda: lost() >= 2)
+    assert lost() == 2
 
 
 async def test_a_signed_click_acts(slack: SlackRig) -> None:
