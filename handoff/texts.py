@@ -194,7 +194,7 @@ WA_SEND_FAILED = (
     "(erro {code}: {detail}). O cliente não recebeu resposta."
 )
 WA_NO_APP_SECRET = (
-    "WHATSAPP_ACCESS_TOKEN definido sem WHATSAPP_APP_SECRET: qualquer um pode forjar "
+    "Webhook da Meta configurado sem WHATSAPP_APP_SECRET: qualquer um pode forjar "
     "mensagens da Meta neste webhook. Defina WHATSAPP_APP_SECRET (o segredo do app no painel "
     "da Meta) para conferir o X-Hub-Signature-256."
 )

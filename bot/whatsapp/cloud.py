@@ -37,6 +37,10 @@ def _retry_after(value: str | None) -> float | None:
         return None
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def chunks(text: str, size: int = MAX_TEXT) -> list[str]:
     """Split a long reply on line breaks (or hard, when a line is too long) to fit Meta's cap."""
     if len(text) <= size:
@@ -81,16 +85,16 @@ class CloudClient:
                 data = await resp.json(content_type=None)
             except (ValueError, aiohttp.ContentTypeError):
                 data = None
-        data = data if isinstance(data, dict) else {}
+        answer: dict[str, Any] = data if isinstance(data, dict) else {}
         if status < 300:
-            messages = data.get("messages")
+            messages = answer.get("messages")
             if isinstance(messages, list) and messages and isinstance(messages[0], dict):
                 return str(messages[0].get("id", ""))
             return ""
-        error = data.get("error") if isinstance(data.get("error"), dict) else {}
+        error = _obj(answer.get("error"))
         code = error.get("code") if isinstance(error.get("code"), int) else None
-        details = error.get("error_data") if isinstance(error.get("error_data"), dict) else {}
-        detail = str(details.get("details") or error.get("message") or f"HTTP {status}")
+        detail = str(_obj(error.get("error_data")).get("details") or error.get("message")
+                     or f"HTTP {status}")
         if status >= 500 or status == 429 or code in THROTTLED:
             raise RetryLater(f"graph HTTP {status} code {code}", after=retry_after)
         raise SendFailed(code, detail, status)

@@ -18,7 +18,7 @@ from bot.whatsapp.tuning import Tuning
 from bot.whatsapp.worker import Worker
 from handoff import texts
 from handoff.inbox import MemoryInbox
-from handoff.ledger import MemoryLedger
+from handoff.ledger import DEFAULT_TTL, MemoryLedger
 from handoff.store import StoreUnavailable
 from handoff.store.redis import RedisStore
 from handoff.store.redis_inbox import RedisInbox
@@ -36,13 +36,14 @@ def setup_whatsapp(app: web.Application) -> None:
     else:
         app[INBOX] = MemoryInbox()
         app[LEDGER] = MemoryLedger()
-    app[TUNING] = Tuning()
+    app[TUNING] = Tuning(fact_ttl=app[SETTINGS].handoff_dedupe_ttl_seconds or DEFAULT_TTL)
     app.cleanup_ctx.append(_lifecycle)
 
 
 async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     settings, tuning, inbox = app[SETTINGS], app[TUNING], app[INBOX]
-    if settings.whatsapp_access_token and not settings.whatsapp_app_secret:
+    meta_configured = settings.whatsapp_access_token or settings.whatsapp_verify_token
+    if meta_configured and not settings.whatsapp_app_secret:
         log.warning("whatsapp_unsigned", extra={"detail": texts.WA_NO_APP_SECRET})
     client = None
     if settings.whatsapp_cloud_enabled:

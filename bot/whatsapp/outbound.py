@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 
@@ -82,7 +83,7 @@ class Outbound:
                 raise _Dropped
             return await client.send_text(to, text)
 
-        context = {"phone": phone, "sender": sender, "in_reply_to": in_reply_to}
+        context: dict[str, Any] = {"phone": phone, "sender": sender, "in_reply_to": in_reply_to}
         try:
             wamid = await with_backoff(attempt, what="whatsapp.send",
                                        attempts=self.tuning.send_attempts,

@@ -153,8 +153,8 @@ async def test_redis_down_is_503_and_back_is_200_without_a_restart(
     server = RedisServer()
     server.start()
     try:
-        settings = Settings(_env_file=None, redis_url=server.url,
-                            **cloud_settings(graph, agent))
+        settings = Settings(**{"_env_file": None, "redis_url": server.url,
+                               **cloud_settings(graph, agent)})
         app = await start(settings, reclaim_after=0.5, idle_backoff_cap=0.2)
         assert (await app.meta(meta.incoming(WA_ID, "wamid.R1", "Oi")))[0] == 200
         await graph.wait_sends(1)
