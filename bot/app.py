@@ -10,8 +10,9 @@ from aiohttp import web
 
 from bot.agent import AgentClient
 from bot.background import Background
-from bot.settings import Settings, secret
 from bot.metrics import Metrics, timing_middleware
+from bot.monitor import setup_monitor
+from bot.settings import Settings, secret
 from bot.slack import setup_slack
 from bot.web import ops, sessions, webhook
 from bot.web.auth import auth_middleware
@@ -73,5 +74,6 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.add_routes(sessions.routes)
     # Adapters mount themselves below, one line each.
     setup_slack(app)
+    setup_monitor(app)
     setup_whatsapp(app)
     return app

@@ -7,7 +7,6 @@ from typing import Any
 
 from aiohttp import web
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Gauge,
@@ -28,7 +27,7 @@ class Metrics:
 
     def __init__(self) -> None:
         r = self.registry = CollectorRegistry()
-        self.messages = Counter("handoff_messages", "Messages handled, by sender and the mode after",
+        self.messages = Counter("handoff_messages", "Messages handled, by sender and mode after",
                                 ["sender", "mode"], registry=r)
         self.escalations = Counter("handoff_escalations", "Customers who asked for a person",
                                    registry=r)

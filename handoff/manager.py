@@ -252,6 +252,11 @@ class SessionManager:
         }[step.outcome].format(phone=key, holder=holder)
         return ActionResult(step.outcome, message, step.session)
 
+    async def record(self, phone: str, event: str, actor: str | None, source: str) -> None:
+        """Log something that happened to a session without changing its mode."""
+        await self.store.log_event(canonical_phone(phone),
+                                   Event(at=self.clock(), event=event, actor=actor, source=source))
+
     async def get(self, phone: str | int) -> Session | None:
         return await self.store.get(canonical_phone(phone))
 

@@ -59,10 +59,19 @@ async def store(store_kind: str, request: pytest.FixtureRequest) -> AsyncIterato
 class Running:
     """The real app on a real socket, and a client session to talk to it."""
 
-    def __init__(self, app: web.Application, url: str, http: aiohttp.ClientSession) -> None:
+    def __init__(self, app: web.Application, url: str, http: aiohttp.ClientSession,
+                 runner: web.AppRunner) -> None:
         self.app = app
         self.url = url
         self.http = http
+        self.runner = runner
+        self.stopped = False
+
+    async def stop(self) -> None:
+        """Shut the app down as the process would on SIGTERM."""
+        if not self.stopped:
+            self.stopped = True
+            await self.runner.cleanup()
 
     @property
     def manager(self) -> SessionManager:
@@ -96,7 +105,7 @@ async def serve(store_kind: str,
     """Start `create_app(settings)` on 127.0.0.1:<free port>; everything stops after the test."""
     if store_kind == "redis":
         await _flushed(request.getfixturevalue("redis_server"))
-    runners: list[web.AppRunner] = []
+    started: list[Running] = []
     http = aiohttp.ClientSession()
 
     async def start(settings: Settings) -> Running:
@@ -105,14 +114,14 @@ async def serve(store_kind: str,
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
-        runners.append(runner)
         port = runner.addresses[0][1]
-        return Running(app, f"http://127.0.0.1:{port}", http)
+        started.append(Running(app, f"http://127.0.0.1:{port}", http, runner))
+        return started[-1]
 
     yield start
     await http.close()
-    for runner in runners:
-        await runner.cleanup()
+    for running in started:
+        await running.stop()
 
 
 @pytest.fixture

@@ -61,6 +61,10 @@ class SessionStore(ABC):
                               now: float) -> Session | None: ...
 
     @abstractmethod
+    async def log_event(self, phone: str, event: Event) -> None:
+        """Add a line to a session's history that is not a mode change (a page, a failed send)."""
+
+    @abstractmethod
     async def claim(self, key: str, ttl: float | None) -> bool:
         """True for the first caller to claim `key` (until it expires); False for any other."""
 
@@ -68,5 +72,5 @@ class SessionStore(ABC):
     async def ping(self) -> None:
         """Raise `StoreUnavailable` when the backend cannot be reached."""
 
-    async def close(self) -> None:
+    async def close(self) -> None:  # noqa: B027 - optional hook, not abstract
         """Release connections; the memory store has none."""

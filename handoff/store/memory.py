@@ -96,6 +96,10 @@ class MemoryStore(SessionStore):
         s.updated_at = now
         return copy.deepcopy(s)
 
+    async def log_event(self, phone: str, event: Event) -> None:
+        if phone in self._sessions:
+            self._events.setdefault(phone, []).append(event)
+
     async def claim(self, key: str, ttl: float | None) -> bool:
         return self._claim_now(key, ttl)
 

@@ -166,6 +166,14 @@ class RedisStore(SessionStore):
             return None
         return [Event(**json.loads(line)) for line in raw]
 
+    async def log_event(self, phone: str, event: Event) -> None:
+        line = json.dumps({"at": event.at, "event": event.event, "actor": event.actor,
+                           "source": event.source}, ensure_ascii=False)
+        try:
+            await self.redis.rpush(f"{self.prefix}e:{phone}", line)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
     async def claim(self, key: str, ttl: float | None) -> bool:
         try:
             ok = await self.redis.set(f"{self.prefix}c:{key}", "1", nx=True,

@@ -50,7 +50,7 @@ async def test_monitor_script_reads_naive_utc_times(running: Running) -> None:
                              "attendant_id": "ana@empresa.com"})
     _, data = await running.json("GET", "/sessions/active")
     by_mode = {s["mode"]: s for s in data["sessions"]}
-    now = datetime.utcnow()  # noqa: DTZ003 - exactly what the documented script does
+    now = datetime.utcnow()  # the documented script's own call
     paused_at = datetime.fromisoformat(by_mode["paused"]["paused_at"])
     last_human = datetime.fromisoformat(by_mode["human"]["last_human_message"])
     for moment in (paused_at, last_human):

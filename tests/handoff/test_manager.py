@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from datetime import datetime
 
 import pytest
@@ -244,7 +245,7 @@ async def test_history_records_who_when_and_from_where(manager: SessionManager) 
         ("release", "ana@empresa.com", "cli", "human", "agent"),
         ("takeover", "bia", "whatsapp", "agent", "human"),
     ]
-    assert all(a.at <= b.at for a, b in zip(events, events[1:], strict=False))
+    assert all(a.at <= b.at for a, b in itertools.pairwise(events))
     assert isinstance(datetime.fromisoformat(events[0].to_json()["at"]), datetime)
 
 
@@ -309,3 +310,12 @@ async def test_takeover_keeps_when_the_customer_started_waiting(
     r = await manager.takeover(PHONE, "ana")
     assert r.session is not None and paused is not None
     assert r.session.paused_at == paused.paused_at, "time to claim = taken_at - paused_at"
+
+
+async def test_recorded_events_join_the_history(manager: SessionManager) -> None:
+    await manager.handle_message(PHONE, "atendente")
+    await manager.record(PHONE, "page", "monitor", "monitor")
+    events = await manager.history(PHONE)
+    assert events is not None
+    assert [(e.event, e.source) for e in events] == [("escalation_requested", "whatsapp"),
+                                                      ("page", "monitor")]

@@ -21,7 +21,8 @@ def test_canonical(raw: str | int, key: str) -> None:
 
 
 @pytest.mark.parametrize("raw", ["1234567", "1234567890123456", "", "abc12345678",
-                                 "../../etc/passwd", "５５３１９９９９９９９９９", "5531 9999\n9999x"])
+                                 "../../etc/passwd", "５５３１９９９９９９９９９",
+                                 "5531 9999\n9999x"])
 def test_invalid(raw: str) -> None:
     with pytest.raises(InvalidPhone):
         canonical_phone(raw)

@@ -1,0 +1,76 @@
+"""Who needs attention: the on-call ladder for waiting customers and the watchdog for held ones.
+
+Pure policy over sessions and a clock; `bot.monitor` runs it on a timer, claims each alert once
+across processes, and delivers it. Every alert carries a key unique to its episode (the time the
+customer started waiting, or wrote last), so a restart neither repeats nor skips a step.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from handoff.machine import last_activity
+from handoff.model import Mode, Session
+
+
+class AlertKind(enum.StrEnum):
+    PAGE = "page"              # steps 1 and 2 of the ladder
+    HOLDING = "holding"        # step 3: the customer is told we are busy
+    REMINDER = "reminder"      # the holder has not answered the customer
+    AUTO_RELEASE = "auto_release"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    paused_alert: float
+    idle_alert: float
+    idle_release: float
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: AlertKind
+    session: Session
+    key: str
+    waited: float
+    step: int = 0
+
+    @property
+    def phone(self) -> str:
+        return self.session.phone
+
+
+def ladder(session: Session, now: float, t: Thresholds) -> list[Alert]:
+    """Steps due for a waiting customer, in order: page, page with supervisors, holding."""
+    if session.mode is not Mode.PAUSED or not session.paused_at or t.paused_alert <= 0:
+        return []
+    waited = now - session.paused_at
+    steps = [AlertKind.PAGE, AlertKind.PAGE, AlertKind.HOLDING]
+    return [Alert(kind, session, f"ladder:{session.phone}:{session.paused_at!r}:{n}", waited, n)
+            for n, kind in enumerate(steps, start=1) if waited >= n * t.paused_alert]
+
+
+def watchdog(session: Session, now: float, t: Thresholds) -> list[Alert]:
+    """A held conversation whose customer waits for an answer, or where nobody writes at all."""
+    if session.mode is not Mode.HUMAN:
+        return []
+    out = []
+    asked = session.last_customer_message
+    answered = max(session.last_human_message or 0, session.taken_at or 0)
+    if t.idle_alert > 0 and asked and asked > answered and now - asked >= t.idle_alert:
+        out.append(Alert(AlertKind.REMINDER, session, f"remind:{session.phone}:{asked!r}",
+                         now - asked))
+    idle = now - last_activity(session)
+    if t.idle_release > 0 and idle >= t.idle_release:
+        out.append(Alert(AlertKind.AUTO_RELEASE, session,
+                         f"idle:{session.phone}:{last_activity(session)!r}", idle))
+    return out
+
+
+def due(sessions: Iterable[Session], now: float, t: Thresholds) -> list[Alert]:
+    out: list[Alert] = []
+    for s in sessions:
+        out += ladder(s, now, t) + watchdog(s, now, t)
+    return out
