@@ -41,9 +41,15 @@ def configure(level: str = "INFO") -> None:
 
 
 class AccessLogger(AbstractAccessLogger):
-    """One line a request, with the path only: query strings can carry tokens (hub.verify_token)."""
+    """A line for each failed or slow request, with the path only (query strings can carry
+    tokens such as hub.verify_token). Successful fast requests are not logged: what they did is
+    logged by the code that did it, and a line each would cost the webhook a write a request."""
+
+    slow_seconds = 1.0
 
     def log(self, request: BaseRequest, response: StreamResponse, time: float) -> None:
+        if response.status < 400 and time < self.slow_seconds:
+            return
         self.logger.info("request", extra={
             "method": request.method, "path": request.path, "status": response.status,
             "ms": round(time * 1000, 2)})

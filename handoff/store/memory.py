@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 from collections.abc import Callable
 from typing import Any
@@ -11,6 +12,11 @@ from handoff import machine
 from handoff.machine import Inbound, Outcome, Reason, Step
 from handoff.model import Event, Mode, Session
 from handoff.store.base import ACTIVE_WINDOW_SECONDS, SessionStore
+
+
+def _clone(s: Session) -> Session:
+    """A copy callers may mutate freely; metadata is deep-copied only when there is any."""
+    return dataclasses.replace(s, metadata=copy.deepcopy(s.metadata) if s.metadata else {})
 
 
 class MemoryStore(SessionStore):
@@ -33,12 +39,12 @@ class MemoryStore(SessionStore):
             self._sessions[step.session.phone] = step.session
             if step.event is not None:
                 self._events.setdefault(step.session.phone, []).append(step.event)
-            step.session = copy.deepcopy(step.session)
+            step.session = _clone(step.session)
         return step
 
     def _current(self, phone: str) -> Session | None:
         s = self._sessions.get(phone)
-        return copy.deepcopy(s) if s is not None else None
+        return _clone(s) if s is not None else None
 
     async def ingest(self, msg: Inbound, now: float) -> Step:
         if msg.message_id is not None and not self._claim_now(
@@ -73,7 +79,7 @@ class MemoryStore(SessionStore):
                 continue
             if s.mode is Mode.AGENT and (s.last_customer_message or 0) < since:
                 continue
-            out.append(copy.deepcopy(s))
+            out.append(_clone(s))
         return out
 
     async def count_by_mode(self, now: float) -> dict[Mode, int]:
@@ -94,7 +100,7 @@ class MemoryStore(SessionStore):
             return None
         s.metadata.update(copy.deepcopy(metadata))
         s.updated_at = now
-        return copy.deepcopy(s)
+        return _clone(s)
 
     async def log_event(self, phone: str, event: Event) -> None:
         if phone in self._sessions:

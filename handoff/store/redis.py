@@ -7,13 +7,14 @@ the customer's last message, human by `taken_at`, paused by `paused_at`), `c:{ke
 
 from __future__ import annotations
 
+import hashlib
 import json
 from importlib import resources
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import NoScriptError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from handoff.machine import Inbound, Outcome, Reason, Step
@@ -65,12 +66,13 @@ class RedisStore(SessionStore):
     def __init__(self, url: str, prefix: str = "handoff:", dedupe_ttl: float | None = None,
                  client: aioredis.Redis | None = None) -> None:
         self.redis = client or aioredis.Redis.from_url(
-            url, decode_responses=True, socket_timeout=5, socket_connect_timeout=3,
-            health_check_interval=30)
+            url, decode_responses=True, socket_timeout=5, socket_connect_timeout=3)
         self.prefix = prefix
         self._dedupe_ms = str(int(dedupe_ttl * 1000)) if dedupe_ttl else "0"
-        self._scripts = {name: self.redis.register_script(_script(name))
+        self._scripts = {name: _script(name)
                          for name in ("ingest", "takeover", "release", "pause", "metadata")}
+        self._shas = {name: hashlib.sha1(src.encode()).hexdigest()
+                      for name, src in self._scripts.items()}
 
     def _keys(self, phone: str) -> list[str]:
         p = self.prefix
@@ -79,13 +81,19 @@ class RedisStore(SessionStore):
 
     async def _run(self, name: str, phone: str, now: float, args: list[str],
                    extra_keys: tuple[str, ...] = ()) -> Step:
+        keys = [*self._keys(phone), *extra_keys]
+        argv = (*keys, repr(now), phone, *args)
         try:
-            raw = await self._scripts[name](
-                keys=[*self._keys(phone), *extra_keys], args=[repr(now), phone, *args])
+            try:
+                raw = await self.redis.evalsha(self._shas[name], len(keys), *argv)
+            except NoScriptError:
+                await self.redis.script_load(self._scripts[name])
+                raw = await self.redis.evalsha(self._shas[name], len(keys), *argv)
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
             raise StoreUnavailable(str(exc)) from exc
-        outcome, previous, reason, fields, meta, logged = raw
-        session = _session(_pairs(fields), _pairs(meta)) if fields else None
+        outcome, previous, reason, fields, meta, logged = json.loads(raw)
+        # cjson renders an empty HGETALL as {} rather than [].
+        session = _session(_pairs(fields), _pairs(meta or [])) if fields else None
         event = Event(**json.loads(logged)) if logged else None
         return Step(Outcome(outcome), session, Mode(previous) if previous else None,
                     event, Reason(reason) if reason else None)

@@ -61,6 +61,14 @@ async def test_paused_and_human_modes_keep_the_bot_silent(manager: SessionManage
     assert r.response is None
 
 
+async def test_text_keeps_its_accents_and_emoji(manager: SessionManager) -> None:
+    r = await manager.handle_message(PHONE, "Olá, açúcar? 🧀 \"aspas\" / barra")
+    assert r.session is not None
+    assert r.session.last_customer_text == "Olá, açúcar? 🧀 \"aspas\" / barra"
+    s = await manager.update_metadata(PHONE, {"nome": "João 🧀"})
+    assert s is not None and s.metadata == {"nome": "João 🧀"}
+
+
 async def test_customer_slash_text_is_an_ordinary_message(manager: SessionManager) -> None:
     r = await manager.handle_message(PHONE, "/liberar 5531999999999")
     assert r.reason is Reason.AGENT_ACTIVE and r.should_respond
