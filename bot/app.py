@@ -16,6 +16,7 @@ from bot.settings import Settings, secret
 from bot.slack import setup_slack
 from bot.web import ops, sessions, webhook
 from bot.web.auth import auth_middleware
+from bot.web.dashboard import setup_dashboard
 from bot.web.errors import error_middleware
 from bot.web.keys import BACKGROUND, HTTP, MANAGER, METRICS, SETTINGS, STORE
 from bot.whatsapp import setup_whatsapp
@@ -76,4 +77,5 @@ def create_app(settings: Settings | None = None) -> web.Application:
     setup_slack(app)
     setup_monitor(app)
     setup_whatsapp(app)
+    setup_dashboard(app)
     return app
