@@ -1,6 +1,6 @@
 // The attendants' page: polls GET /sessions/active every 3 s and acts through the REST API.
 // Plain modern JavaScript, no build step. Every server string reaches the page through
-// textContent (never innerHTML), so a customer's name or text can not inject markup.
+// textContent, never parsed as HTML, so a customer's name or text can not inject markup.
 "use strict";
 
 // Every pt-BR label of the page, in one place (Python's texts live in handoff/texts.py).
@@ -26,7 +26,6 @@ const TEXTS = {
     `${waiting} aguardando · ${human} com atendente · ${agent} com o bot`,
   modes: { agent: "Com o bot", human: "Com atendente", paused: "Aguardando atendente" },
   holderNone: "Ninguém assumiu",
-  holderBot: "Bot",
   you: "você",
   waiting: (d) => `Aguardando há ${d}`,
   answered: "Respondido",
@@ -69,6 +68,7 @@ const state = {
   busy: new Set(), // phones with an action in flight
   clockOffset: 0, // server clock minus ours, from the Date header
   blocked: false, // waiting for a token
+  loaded: false, // the list came from the server at least once since the last 401
   loading: false,
 };
 
@@ -115,6 +115,7 @@ async function refresh() {
     const { status, data } = await api("GET", "/sessions/active");
     if (status !== 200 || !data || !Array.isArray(data.sessions)) throw new Error(String(status));
     state.sessions = data.sessions;
+    state.loaded = true;
     showBanner(null);
     setStatus(TEXTS.updatedAt(new Date().toLocaleTimeString("pt-BR")), false);
     render();
@@ -246,15 +247,16 @@ function buildCard({ s, since }, signature) {
   const who = el("button", "who");
   who.type = "button";
   who.title = TEXTS.history;
-  who.append(el("span", "name", displayName(s)));
-  if (displayName(s) !== formatPhone(s.phone)) who.append(el("span", "phone", formatPhone(s.phone)));
+  const named = displayName(s) !== formatPhone(s.phone);
+  who.append(el("span", named ? "name" : "name phone-only", displayName(s)));
+  if (named) who.append(el("span", "phone", formatPhone(s.phone)));
 
   const holder = el("div", "holder");
   if (s.human_attendant) {
     holder.append(el("span", "holder-name", s.human_attendant));
     if (mine) holder.append(el("span", "tag", TEXTS.you));
   } else {
-    holder.textContent = s.mode === "agent" ? TEXTS.holderBot : TEXTS.holderNone;
+    holder.textContent = s.mode === "agent" ? TEXTS.modes.agent : TEXTS.holderNone;
     holder.classList.add("muted");
   }
 
@@ -265,7 +267,7 @@ function buildCard({ s, since }, signature) {
     wait.textContent = TEXTS.waiting(duration(waited));
     wait.dataset.urgency = urgency(waited);
   } else {
-    wait.textContent = s.mode === "agent" ? TEXTS.modes.agent : TEXTS.answered;
+    wait.textContent = s.mode === "agent" ? "" : TEXTS.answered;
     wait.classList.add("muted");
   }
 
@@ -279,7 +281,9 @@ function buildCard({ s, since }, signature) {
   if (canTake) actions.append(actionButton(s.phone, "takeover", TEXTS.takeover, busy));
   if (canRelease) actions.append(actionButton(s.phone, "release", TEXTS.release, busy));
 
-  li.append(icon, who, holder, wait, text, actions);
+  const meta = el("div", "meta");
+  meta.append(holder, wait);
+  li.append(icon, who, meta, text, actions);
   const n = state.notes.get(s.phone);
   if (n) {
     const p = el("p", `note note-${n.kind}`, n.text);
@@ -318,7 +322,11 @@ function render() {
   });
   while (list.children.length > nodes.length) list.lastElementChild.remove();
 
-  $("empty").hidden = nodes.length > 0;
+  $("empty").hidden = !state.loaded || nodes.length > 0;
+  if (!state.loaded) {
+    $("summary").textContent = "";
+    return;
+  }
   const count = (m) => state.sessions.filter((s) => s.mode === m).length;
   const waiting = rows.filter((r) => r.since !== null).length;
   $("summary").textContent = TEXTS.summary(waiting, count("human"), count("agent"));
@@ -400,6 +408,10 @@ function askAttendant() {
 
 function askToken(reason) {
   state.blocked = true;
+  // What was shown came with a token the server no longer takes: hide it until a good one.
+  state.loaded = false;
+  state.sessions = [];
+  render();
   state.token = "";
   localStorage.removeItem(STORE.token);
   $("token-reason").textContent = reason;
