@@ -9,12 +9,13 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 
-from bot.background import Background, RetryLater
+from bot.background import Background, RetryLater, with_backoff
 from bot.settings import Settings, secret
 from bot.slack.actions import SlackActions
 from bot.slack.app import BotUser, build_bolt
-from bot.slack.client import SlackApi, SlackError
+from bot.slack.client import SlackApi, SlackError, retry_after
 from bot.slack.identity import Identities
 from bot.slack.notifier import CardNotifier
 from bot.slack.web import SlackEndpoint
@@ -62,14 +63,25 @@ class Slack:
         log.info("slack_ready", extra={"team": data.get("team"), "bot_user": self.bot.user_id})
 
     async def connect_socket(self, app_token: str) -> None:
-        """Socket Mode from the app's own lifecycle, so HTTP keeps serving beside it."""
-        self.socket = AsyncSocketModeHandler(self.bolt, app_token)
+        """Socket Mode from the app's own lifecycle, so HTTP keeps serving beside it.
+
+        Opening the socket is retried like any Slack call; once open, slack_sdk reconnects.
+        """
+        socket = self.socket = AsyncSocketModeHandler(self.bolt, app_token)
+
+        async def connect() -> None:
+            try:
+                await socket.connect_async()
+            except SlackApiError as exc:
+                status = exc.response.status_code
+                if status == 429 or status >= 500:
+                    raise RetryLater(f"apps.connections.open: {status}",
+                                     retry_after(exc.response.headers)) from exc
+                raise
+
         try:
-            await self.socket.connect_async()
-        except (RetryLater, aiohttp.ClientError, OSError, TimeoutError) as exc:
-            log.error("slack_socket_failed", extra={"error": repr(exc)})
-            return
-        except Exception as exc:  # slack_sdk raises its own errors for a bad app token
+            await with_backoff(connect, what="slack.socket_mode", attempts=self.api.attempts)
+        except (SlackApiError, RetryLater, aiohttp.ClientError, OSError, TimeoutError) as exc:
             log.error("slack_socket_failed", extra={"error": repr(exc)})
             return
         log.info("slack_socket_connected")

@@ -4,7 +4,8 @@ The signature (`v0` HMAC over `v0:{timestamp}:{raw body}`, at most five minutes 
 checked on the raw bytes before anything is parsed: 401 otherwise. The body is parsed here,
 strictly (400 when it is not what Slack sends), because Bolt's own HTTP-mode parser reads a
 form whose text merely contains the word "payload" as an empty body. No Slack input is
-answered with a 5xx: only an unreachable store is (503, so Slack retries an event).
+answered with a 5xx: only an unreachable store is (503, so Slack retries an event). Slack's
+`ssl_check` probe, which acts on nothing, is answered 200 signed or not, as Bolt does.
 """
 
 from __future__ import annotations
@@ -47,6 +48,15 @@ def parse_body(raw: bytes, content_type: str) -> dict[str, Any]:
     return data
 
 
+def is_ssl_check(raw: bytes) -> bool:
+    """Slack's certificate probe for a command URL (`ssl_check=1`); it may come unsigned."""
+    try:
+        form = dict(parse_qsl(raw.decode("ascii"), keep_blank_values=True))
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return form.get("ssl_check") == "1" and not {"command", "payload"} & form.keys()
+
+
 class SlackEndpoint:
     """The aiohttp handler in front of the Bolt app."""
 
@@ -64,6 +74,8 @@ class SlackEndpoint:
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
+        if is_ssl_check(raw):
+            return web.Response(status=200)
         if not self.signed(raw, request):
             log.warning("slack_bad_signature", extra={"retry": request.headers.get(
                 "X-Slack-Retry-Num")})

@@ -46,9 +46,12 @@ async def test_without_a_channel_commands_still_work(
 async def test_socket_mode_connects_from_the_apps_lifecycle(
         serve: Callable[..., Awaitable[Running]], slack_settings: Callable[..., Settings],
         fake_slack: FakeSlack) -> None:
+    fake_slack.fail("apps.connections.open", status=429, times=1, retry_after=1)
     running = await serve(slack_settings(slack_app_token=fake_slack.app_token))
     slack = SlackRig(running, fake_slack)
     await fake_slack.wait_for("apps.connections.open")
+    opened = [c.status for c in fake_slack.requests if c.method == "apps.connections.open"]
+    assert opened == [429, 200]
     payload = {"token": "legacy", "team_id": "T0TEST", "channel_id": "C0SUPORTE",
                "user_id": ANA, "command": "/assumir", "text": PHONE,
                "response_url": fake_slack.response_url("socket"),

@@ -126,6 +126,18 @@ async def test_a_button_with_a_bad_phone_is_answered_not_acted(slack: SlackRig) 
     assert await slack.manager.list_active() == []
 
 
+async def test_slacks_ssl_check_probe_is_answered_signed_or_not(slack: SlackRig) -> None:
+    body = b"ssl_check=1&token=legacy"
+    status, _ = await slack.post(body, {"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 200
+    assert (await slack.signed(body))[0] == 200
+    unsigned_command = b"ssl_check=1&command=%2Fassumir&text=5531999999999&user_id=U0ANA"
+    status, _ = await slack.post(unsigned_command,
+                                 {"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 401
+    await _nothing_changed(slack)
+
+
 async def test_url_verification_echoes_the_challenge(slack: SlackRig) -> None:
     body = json.dumps({"token": "x", "challenge": "abc123", "type": "url_verification"})
     status, text = await slack.signed(body.encode(), json_body=True)
