@@ -210,7 +210,8 @@ class CardNotifier:
             self._remember(current.ts, view.key())
 
     async def _view(self, session: Session, history: list[Event]) -> CardView:
-        last = history[-1] if history else None
+        # The history also holds events that change no mode (pages, reminders): skip them.
+        last = next((e for e in reversed(history) if e.to_mode is not None), None)
         holder = await self.identities.mention(session.human_attendant)
         actor = None
         if session.mode is Mode.AGENT and last is not None:
