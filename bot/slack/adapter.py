@@ -19,7 +19,7 @@ from bot.slack.client import SlackApi, SlackError, retry_after
 from bot.slack.identity import Identities
 from bot.slack.notifier import CardNotifier
 from bot.slack.web import SlackEndpoint
-from bot.web.keys import BACKGROUND, HTTP, MANAGER, SETTINGS
+from bot.web.keys import BACKGROUND, HTTP, MANAGER, METRICS, SETTINGS
 from handoff import texts
 
 log = logging.getLogger("handoff.slack")
@@ -34,7 +34,8 @@ class Slack:
         manager = app[MANAGER]
         self.settings = settings
         self.background: Background = app[BACKGROUND]
-        self.api = SlackApi(settings.slack_api_url, token, lambda: app[HTTP])
+        self.api = SlackApi(settings.slack_api_url, token, lambda: app[HTTP],
+                            on_failure=app[METRICS].outbound_failures.labels("slack").inc)
         self.identities = Identities(self.api)
         self.bot = BotUser()
         self.actions = SlackActions(manager, self.api, self.identities,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import aiohttp
 
@@ -17,9 +17,13 @@ from bot.background import RetryLater, with_backoff
 
 log = logging.getLogger("handoff.slack")
 
+T = TypeVar("T")
+
 #: Methods that take a JSON body; Slack's read methods (users.info, …) only take a form.
 _JSON_PREFIXES = ("chat.", "views.", "reactions.")
 _TIMEOUT = aiohttp.ClientTimeout(total=10)
+#: Errors that answer a lookup ("no such user") rather than say the call failed.
+_ANSWERS = frozenset({"user_not_found", "users_not_found"})
 
 
 class SlackError(Exception):
@@ -54,16 +58,28 @@ class SlackApi:
     """
 
     def __init__(self, base_url: str, token: str, http: Callable[[], aiohttp.ClientSession],
-                 *, attempts: int = 6) -> None:
+                 *, attempts: int = 6, on_failure: Callable[[], None] | None = None) -> None:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self._token = token
         self._http = http
         self.attempts = attempts
+        self._on_failure = on_failure
 
     async def call(self, method: str, *, attempts: int | None = None,
                    **params: Any) -> dict[str, Any]:
-        return await with_backoff(lambda: self._once(method, params), what=f"slack.{method}",
-                                  attempts=attempts or self.attempts)
+        return await self._counted(with_backoff(
+            lambda: self._once(method, params), what=f"slack.{method}",
+            attempts=attempts or self.attempts))
+
+    async def _counted(self, call: Awaitable[T]) -> T:
+        """A call that finally failed (refused, or retried to the bound) is counted."""
+        try:
+            return await call
+        except Exception as exc:
+            answered = isinstance(exc, SlackError) and exc.error in _ANSWERS
+            if self._on_failure is not None and not answered:
+                self._on_failure()
+            raise
 
     async def _once(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self._token}"}
@@ -98,4 +114,5 @@ class SlackApi:
                 if resp.status >= 400:
                     raise SlackError("response_url", f"HTTP {resp.status}")
 
-        await with_backoff(once, what="slack.response_url", attempts=self.attempts)
+        await self._counted(with_backoff(once, what="slack.response_url",
+                                         attempts=self.attempts))

@@ -117,6 +117,8 @@ async def test_slack_down_is_logged_not_raised(slack: SlackRig) -> None:
     assert status == 200 and body["session_mode"] == "paused"
     await slack.settled()
     assert not slack.fake.top_level()
+    async with slack.running.request("GET", "/metrics") as resp:
+        assert 'handoff_outbound_failures_total{api="slack"} 1.0' in await resp.text()
     # The next change (Slack back) posts the card the first one could not.
     await slack.manager.takeover(PHONE, "ana@empresa.com")
     (card,) = await slack.fake.until(lambda: slack.fake.top_level(CHANNEL))

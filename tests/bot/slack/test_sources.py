@@ -50,8 +50,10 @@ async def test_an_attendant_whatsapp_message_updates_the_card(slack: SlackRig) -
         "phone": PHONE, "message": "Oi, sou a Bruna, vou te ajudar", "sender_type": "human",
         "attendant_id": "bruna@empresa.com"})
     assert status == 200 and body["session_mode"] == "human"
-    # bruna is not a Slack user: her id is shown as it is.
+    # bruna is not a Slack user: her id is shown as it is, and that is no Slack failure.
     await _shows(slack, card, "Assumido por bruna@empresa.com")
+    async with slack.running.request("GET", "/metrics") as resp:
+        assert 'handoff_outbound_failures_total{api="slack"} 0.0' in await resp.text()
     assert "(via WhatsApp)" in await _line(slack, card, 1)
 
 
