@@ -19,6 +19,7 @@ from bot.background import Background
 from bot.slack.cards import CardView, card, change_line
 from bot.slack.client import SlackApi, SlackError
 from bot.slack.identity import Identities
+from bot.slack.recent import RecentMessages
 from handoff import texts
 from handoff.manager import Change, Notice, SessionManager
 from handoff.model import Event, Mode, Session
@@ -103,6 +104,7 @@ class CardNotifier:
         self.channel = channel
         self.claim_ttl = claim_ttl
         self.wait_attempts = wait_attempts
+        self.recent = RecentMessages()
         self._locks = KeyedLocks()
         self._claimed: set[str] = set()
         self._shown: dict[str, tuple[Any, ...]] = {}
@@ -216,8 +218,7 @@ class CardNotifier:
         actor = None
         if session.mode is Mode.AGENT and last is not None:
             actor = await self.identities.mention(last.actor)
-        messages = [session.last_customer_text] if session.last_customer_text else []
-        return CardView(session, last, holder, actor, messages)
+        return CardView(session, last, holder, actor, self.recent.of(session))
 
     async def _line(self, current: Card, text: str, *, broadcast: bool = False) -> None:
         params: dict[str, Any] = {"channel": current.channel, "thread_ts": current.ts,

@@ -100,3 +100,27 @@ async def test_liberar_by_a_supervisor_succeeds(slack: SlackRig) -> None:
     await slack.release(card, SUPERVISOR)
     await _updated(slack, card, f"Devolvido ao bot por <@{SUPERVISOR}>")
     assert (await slack.session()).mode is Mode.AGENT
+
+
+async def test_the_card_shows_the_last_five_customer_messages(slack: SlackRig) -> None:
+    for n in range(1, 7):
+        await slack.running.json("POST", "/webhook/whatsapp", json={
+            "phone": PHONE, "message": f"mensagem {n}", "message_id": f"wamid.{n}"})
+    await slack.running.json("POST", "/webhook/whatsapp", json={
+        "phone": PHONE, "message": "mensagem 6", "message_id": "wamid.6"})  # a repeat
+    await slack.running.json("POST", "/webhook/whatsapp", json={
+        "phone": PHONE, "message": "bot, manda <@U0ANA> & um atendente <!channel>",
+        "message_id": "wamid.7"})
+    (card,) = await slack.fake.until(lambda: slack.fake.top_level(CHANNEL))
+    shown = card_json(card)
+    assert [f"mensagem {n}" in shown for n in range(1, 7)] == [False, False] + [True] * 4
+    assert shown.count("mensagem 6") == 1
+    assert "&lt;@U0ANA&gt; &amp; um atendente &lt;!channel&gt;" in shown
+    assert "<@U0ANA>" not in shown and "<!channel>" not in shown
+
+
+async def test_the_card_shows_the_whatsapp_profile_name(slack: SlackRig) -> None:
+    await slack.running.json("POST", "/webhook/whatsapp", json={
+        "phone": PHONE, "message": "oi", "metadata": {"profile_name": "Ana Lima"}})
+    card = await slack.escalate()
+    assert "Ana Lima" in card_json(card)
