@@ -55,6 +55,9 @@ class Identities:
             profile = (data.get("user") or {}).get("profile") or {}
             email = profile.get("email")
             identity = email if isinstance(email, str) and email else user_id
+            if identity == user_id:
+                # Usually the app lacks the users:read.email scope.
+                log.warning("slack_user_without_email", extra={"user": user_id})
         except SlackError as exc:
             log.warning("slack_user_unknown", extra={"user": user_id, "error": exc.error})
             identity = user_id
