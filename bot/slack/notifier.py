@@ -126,7 +126,7 @@ class CardNotifier:
                 if found is None:
                     return
                 current, posted = found
-                await self._refresh(phone, current)
+                current = await self._refresh(phone, current)
                 if not posted:
                     who = await self.identities.mention(change.event.actor)
                     await self._line(current, change_line(change.event, who))
@@ -197,19 +197,31 @@ class CardNotifier:
         log.error("slack_card_missing", extra={"phone": phone, "episode": episode})
         return None
 
-    async def _refresh(self, phone: str, current: Card) -> None:
-        """Redraw the card from the session as it is now, until what is shown is current."""
+    async def _refresh(self, phone: str, current: Card) -> Card:
+        """Redraw the card from the session as it is now, until what is shown is current.
+
+        A card someone deleted is posted again. Returns the card in effect.
+        """
         for _ in range(3):
             session = await self.manager.get(phone)
             if session is None or Card.of(session) != current:
-                return
-            view = await self._view(session, await self.manager.history(phone) or [])
+                return current
+            history = await self.manager.history(phone) or []
+            view = await self._view(session, history)
             if self._shown.get(current.ts) == view.key():
-                return
+                return current
             text, blocks = card(view)
-            await self.api.call("chat.update", channel=current.channel, ts=current.ts,
-                                text=text, blocks=blocks)
+            try:
+                await self.api.call("chat.update", channel=current.channel, ts=current.ts,
+                                    text=text, blocks=blocks)
+            except SlackError as exc:
+                if exc.error != "message_not_found":
+                    raise
+                log.warning("slack_card_gone", extra={"phone": phone, "ts": current.ts})
+                current = await self._post(session, history, current.episode)
+                continue
             self._remember(current.ts, view.key())
+        return current
 
     async def _view(self, session: Session, history: list[Event]) -> CardView:
         # The history also holds events that change no mode (pages, reminders): skip them.

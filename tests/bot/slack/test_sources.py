@@ -112,3 +112,15 @@ async def test_a_notice_without_a_card_creates_it_first(slack: SlackRig) -> None
     (card,) = await slack.fake.until(lambda: slack.fake.top_level(CHANNEL))
     (line,) = await slack.fake.until(lambda: slack.fake.thread(CHANNEL, card.ts))
     assert line.text == "⚠️ janela de 24h expirou"
+
+
+async def test_a_deleted_card_is_posted_again(slack: SlackRig) -> None:
+    card = await slack.escalate()
+    await slack.settled()
+    del slack.fake.messages[(CHANNEL, card.ts)]  # someone deleted it in Slack
+    await slack.manager.takeover(PHONE, "ana@empresa.com")
+    (again,) = await slack.fake.until(lambda: slack.fake.top_level(CHANNEL))
+    assert again.ts != card.ts and f"Assumido por <@{ANA}>" in card_json(again)
+    assert (await slack.session()).metadata["slack_card"]["ts"] == again.ts
+    (line,) = await slack.fake.until(lambda: slack.fake.thread(CHANNEL, again.ts))
+    assert "Assumido por" in line.text
