@@ -36,11 +36,11 @@ class Background:
 
         task.add_done_callback(done)
 
-    async def drain(self, timeout: float = 5.0) -> None:
-        """Let running work finish (up to `timeout`), then cancel what is left."""
+    async def drain(self, within: float = 5.0) -> None:
+        """Let running work finish (up to `within` seconds), then cancel what is left."""
         if not self._tasks:
             return
-        _, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+        _, pending = await asyncio.wait(set(self._tasks), timeout=within)
         for task in pending:
             task.cancel()
         if pending:

@@ -263,6 +263,10 @@ class SessionManager:
     async def list_active(self, mode: Mode | None = None) -> list[Session]:
         return await self.store.list_active(self.clock(), mode)
 
+    async def recent_texts(self, phone: str | int) -> list[str]:
+        """What the customer wrote last (up to five), oldest first."""
+        return await self.store.recent_texts(canonical_phone(phone))
+
     async def history(self, phone: str | int) -> list[Event] | None:
         return await self.store.history(canonical_phone(phone))
 

@@ -50,7 +50,6 @@ class Slack:
         self.socket: AsyncSocketModeHandler | None = None
         manager.subscribe(self.notifier.on_change)
         manager.subscribe_notices(self.notifier.on_notice)
-        manager.subscribe_messages(self.notifier.recent.on_message)
 
     async def check_token(self) -> None:
         """`auth.test` once, off the request path: says in the log whether the token works."""

@@ -19,7 +19,6 @@ from bot.background import Background
 from bot.slack.cards import CardView, card, change_line
 from bot.slack.client import SlackApi, SlackError
 from bot.slack.identity import Identities
-from bot.slack.recent import RecentMessages
 from handoff import texts
 from handoff.manager import Change, Notice, SessionManager
 from handoff.model import Event, Mode, Session
@@ -104,7 +103,6 @@ class CardNotifier:
         self.channel = channel
         self.claim_ttl = claim_ttl
         self.wait_attempts = wait_attempts
-        self.recent = RecentMessages()
         self._locks = KeyedLocks()
         self._claimed: set[str] = set()
         self._shown: dict[str, tuple[Any, ...]] = {}
@@ -230,7 +228,8 @@ class CardNotifier:
         actor = None
         if session.mode is Mode.AGENT and last is not None:
             actor = await self.identities.mention(last.actor)
-        return CardView(session, last, holder, actor, self.recent.of(session))
+        recent = await self.manager.recent_texts(session.phone)
+        return CardView(session, last, holder, actor, recent)
 
     async def _line(self, current: Card, text: str, *, broadcast: bool = False) -> None:
         params: dict[str, Any] = {"channel": current.channel, "thread_ts": current.ts,

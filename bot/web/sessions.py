@@ -65,7 +65,7 @@ async def history(request: web.Request) -> web.Response:
 
 
 async def _action_params(request: web.Request) -> tuple[str | None, bool, str]:
-    """`attendant_id` and `force` from the query string or a JSON body; `?source=cli` from the CLI."""
+    """`attendant_id` and `force` from the query or a JSON body; `?source=cli` from the CLI."""
     body = await read_json(request, optional=True)
     attendant = request.query.get("attendant_id") or field(body, "attendant_id", str, "texto")
     force = field(body, "force", bool, "booleano") or False

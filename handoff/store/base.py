@@ -10,6 +10,8 @@ from handoff.model import Event, Mode, Session
 
 #: WhatsApp's customer-service window: agent sessions count as active this long.
 ACTIVE_WINDOW_SECONDS = 24 * 3600
+#: How many of a customer's last texts are kept (the Slack card shows them).
+RECENT_TEXTS = 5
 
 
 class StoreUnavailable(Exception):
@@ -47,6 +49,10 @@ class SessionStore(ABC):
 
     @abstractmethod
     async def get(self, phone: str) -> Session | None: ...
+
+    @abstractmethod
+    async def recent_texts(self, phone: str) -> list[str]:
+        """The customer's last few texts, oldest first (kept by `ingest`)."""
 
     @abstractmethod
     async def list_active(self, now: float, mode: Mode | None = None) -> list[Session]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import copy
 import dataclasses
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from handoff import machine
-from handoff.machine import Inbound, Outcome, Reason, Step
+from handoff.machine import Inbound, Outcome, Reason, Sender, Step
 from handoff.model import Event, Mode, Session
-from handoff.store.base import ACTIVE_WINDOW_SECONDS, SessionStore
+from handoff.store.base import ACTIVE_WINDOW_SECONDS, RECENT_TEXTS, SessionStore
 
 
 def _clone(s: Session) -> Session:
@@ -28,6 +29,7 @@ class MemoryStore(SessionStore):
                  clock: Callable[[], float] = time.time) -> None:
         self._sessions: dict[str, Session] = {}
         self._events: dict[str, list[Event]] = {}
+        self._texts: dict[str, deque[str]] = {}
         self._claims: dict[str, float] = {}
         self._dedupe_ttl = dedupe_ttl
         self._clock = clock
@@ -52,6 +54,8 @@ class MemoryStore(SessionStore):
             current = self._current(msg.phone)
             mode = current.mode if current else None
             return Step(Outcome.UNCHANGED, current, mode, None, Reason.DUPLICATE)
+        if msg.sender is Sender.CUSTOMER:
+            self._texts.setdefault(msg.phone, deque(maxlen=RECENT_TEXTS)).append(msg.text)
         return self._record(machine.ingest(self._current(msg.phone), msg, now))
 
     async def takeover(self, phone: str, attendant: str, force: bool, now: float,
@@ -67,6 +71,9 @@ class MemoryStore(SessionStore):
     async def pause(self, phone: str, actor: str | None, force: bool, now: float,
                     source: str) -> Step:
         return self._record(machine.pause(self._current(phone), actor, force, now, source))
+
+    async def recent_texts(self, phone: str) -> list[str]:
+        return list(self._texts.get(phone, ()))
 
     async def get(self, phone: str) -> Session | None:
         return self._current(phone)

@@ -1,8 +1,9 @@
 """Redis store: every transition is one Lua script, so processes sharing Redis agree.
 
 Layout under the prefix (default `handoff:`): `s:{phone}` session hash, `m:{phone}` metadata
-hash (field -> JSON), `e:{phone}` event list (JSON), `i:{mode}` index zsets (agent scored by
-the customer's last message, human by `taken_at`, paused by `paused_at`), `c:{key}` claims.
+hash (field -> JSON), `e:{phone}` event list (JSON), `t:{phone}` the last customer texts,
+`i:{mode}` index zsets (agent scored by the customer's last message, human by `taken_at`,
+paused by `paused_at`), `c:{key}` claims.
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from handoff.machine import Inbound, Outcome, Reason, Step
 from handoff.model import Event, Mode, Session
-from handoff.store.base import ACTIVE_WINDOW_SECONDS, SessionStore, StoreUnavailable
+from handoff.store.base import (
+    ACTIVE_WINDOW_SECONDS,
+    RECENT_TEXTS,
+    SessionStore,
+    StoreUnavailable,
+)
 
 _FIELDS = {
     "p": "phone", "m": "mode", "h": "human_attendant", "c": "created_at", "u": "updated_at",
@@ -103,7 +109,8 @@ class RedisStore(SessionStore):
         args = [msg.sender.value, msg.text, msg.source, msg.attendant or "",
                 "1" if msg.escalate else "0", "1" if msg.message_id is not None else "0",
                 self._dedupe_ms, *_meta_args(msg.metadata)]
-        return await self._run("ingest", msg.phone, now, args, (seen,))
+        return await self._run("ingest", msg.phone, now, args,
+                               (seen, f"{self.prefix}t:{msg.phone}"))
 
     async def takeover(self, phone: str, attendant: str, force: bool, now: float,
                        source: str) -> Step:
@@ -122,6 +129,13 @@ class RedisStore(SessionStore):
     async def update_metadata(self, phone: str, metadata: dict[str, Any],
                               now: float) -> Session | None:
         return (await self._run("metadata", phone, now, _meta_args(metadata))).session
+
+    async def recent_texts(self, phone: str) -> list[str]:
+        try:
+            texts = await self.redis.lrange(f"{self.prefix}t:{phone}", 0, RECENT_TEXTS - 1)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return list(reversed(texts))
 
     async def get(self, phone: str) -> Session | None:
         found = await self._load([phone])

@@ -327,3 +327,14 @@ async def test_recorded_events_join_the_history(manager: SessionManager) -> None
     assert events is not None
     assert [(e.event, e.source) for e in events] == [("escalation_requested", "whatsapp"),
                                                       ("page", "monitor")]
+
+
+async def test_recent_texts_keep_the_last_five(manager: SessionManager) -> None:
+    assert await manager.recent_texts(PHONE) == []
+    for n in range(7):
+        await manager.handle_message(PHONE, f"texto {n}")
+    await manager.handle_message(PHONE, "do atendente", Sender.HUMAN, attendant="ana")
+    await manager.handle_message(PHONE, "texto 2", message_id="dup")
+    await manager.handle_message(PHONE, "repetido", message_id="dup")
+    assert await manager.recent_texts(PHONE) == ["texto 3", "texto 4", "texto 5", "texto 6",
+                                                 "texto 2"]

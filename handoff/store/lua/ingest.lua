@@ -1,4 +1,4 @@
--- KEYS[7] dedupe key. ARGV: 3 sender, 4 text, 5 source, 6 attendant, 7 escalate "1"/"0",
+-- KEYS[7] dedupe key, KEYS[8] the customer's recent texts. ARGV: 3 sender, 4 text, 5 source, 6 attendant, 7 escalate "1"/"0",
 -- 8 has message id "1"/"0", 9 dedupe ttl ms ("0": keep), 10.. metadata field/json pairs.
 if ARGV[8] == '1' then
   local ok
@@ -17,6 +17,8 @@ local sender, mode = ARGV[3], previous
 local outcome, reason = 'unchanged', 'recorded'
 if sender == 'customer' then
   redis.call('HSET', S, 'lcm', now, 'lct', ARGV[4])
+  redis.call('LPUSH', KEYS[8], ARGV[4])
+  redis.call('LTRIM', KEYS[8], 0, 4)
   if mode == 'agent' and ARGV[7] == '1' then
     move('paused', 'escalation_requested', phone, ARGV[5])
     outcome, reason = 'changed', 'escalation_requested'
