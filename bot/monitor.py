@@ -144,8 +144,16 @@ MONITOR = web.AppKey("monitor", Monitor)
 def setup_monitor(app: web.Application) -> None:
     """Run the monitor for as long as the app runs; adapters may set `send_customer`."""
     from bot.web.keys import MANAGER, METRICS, SETTINGS
+    from bot.whatsapp.keys import OUTBOUND
 
-    monitor = Monitor(app[MANAGER], app[SETTINGS], app[METRICS])
+    async def through_whatsapp(phone: str, text: str) -> bool:
+        """Sent through the Cloud API when it is configured (looked up at send time)."""
+        outbound = app.get(OUTBOUND)
+        if outbound is None or outbound.client is None:
+            return False
+        return await outbound.send(phone, text, sender="monitor") is not None
+
+    monitor = Monitor(app[MANAGER], app[SETTINGS], app[METRICS], through_whatsapp)
     app[MONITOR] = monitor
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

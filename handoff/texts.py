@@ -138,6 +138,7 @@ SLACK_STATUS_HUMAN = "👤 Assumido por {who} às {time}"
 SLACK_STATUS_WAITED = " · esperou {wait}"
 SLACK_STATUS_AGENT = "🤖 Devolvido ao bot por {who} às {time}"
 SLACK_STATUS_AGENT_NOBODY = "🤖 Devolvido ao bot às {time}"
+SLACK_STATUS_AGENT_IDLE = "🤖 Devolvido ao bot por inatividade às {time}"
 SLACK_BUTTON_TAKE = "Assumir"
 SLACK_BUTTON_RELEASE = "Liberar"
 SLACK_LINE = {
@@ -145,6 +146,7 @@ SLACK_LINE = {
     "takeover": "👤 Assumido por {who} às {time}",
     "release": "🤖 Devolvido ao bot por {who} às {time}",
     "pause": "⏸️ Pausado por {who} às {time}: o cliente aguarda um atendente",
+    "auto_release": "🤖 Sem mensagens na conversa: devolvido ao bot por inatividade às {time}",
 }
 SLACK_LINE_OTHER = "{emoji} {mode} às {time}"
 SLACK_LINE_NOBODY = "alguém"

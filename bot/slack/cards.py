@@ -67,6 +67,8 @@ def _status(view: CardView) -> str:
             line += texts.SLACK_STATUS_WAITED.format(wait=texts.duration(s.taken_at - s.paused_at))
         return line
     at = view.last.at if view.last else s.updated_at
+    if view.last is not None and view.last.event == "auto_release":
+        return texts.SLACK_STATUS_AGENT_IDLE.format(time=slack_time(at))
     if view.actor:
         return texts.SLACK_STATUS_AGENT.format(who=view.actor, time=slack_time(at))
     return texts.SLACK_STATUS_AGENT_NOBODY.format(time=slack_time(at))

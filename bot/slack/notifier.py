@@ -132,11 +132,16 @@ class CardNotifier:
                 log.error("slack_card_failed", extra={"phone": phone, "error": exc.error})
 
     async def notice(self, notice: Notice) -> None:
-        """A line in the session's card thread (the card is created first if need be)."""
+        """A line in the session's card thread (the card is created first if need be);
+        a reminder goes to the attendant alone."""
         async with self._locks(notice.phone):
             try:
                 found = await self._card(notice.phone, None)
                 if found is None:
+                    return
+                attendant = notice.detail.get("attendant")
+                if notice.kind == "reminder" and isinstance(attendant, str) and \
+                        await self._remind(found[0], attendant, notice.text):
                     return
                 await self._line(found[0], notice.text,
                                  broadcast=bool(notice.detail.get("broadcast")))
@@ -230,6 +235,19 @@ class CardNotifier:
             actor = await self.identities.mention(last.actor)
         recent = await self.manager.recent_texts(session.phone)
         return CardView(session, last, holder, actor, recent)
+
+    async def _remind(self, current: Card, attendant: str, text: str) -> bool:
+        """Ephemeral in the card's thread, else a direct message; False if not a Slack user."""
+        user = await self.identities.user_id(attendant)
+        if user is None:
+            return False
+        try:
+            await self.api.call("chat.postEphemeral", channel=current.channel, user=user,
+                                thread_ts=current.ts, text=text)
+        except SlackError as exc:
+            log.info("slack_reminder_dm", extra={"user": user, "error": exc.error})
+            await self.api.call("chat.postMessage", channel=user, text=text)
+        return True
 
     async def _line(self, current: Card, text: str, *, broadcast: bool = False) -> None:
         params: dict[str, Any] = {"channel": current.channel, "thread_ts": current.ts,
