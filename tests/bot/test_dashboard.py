@@ -78,8 +78,10 @@ def test_the_script_never_writes_markup() -> None:
 async def browser() -> AsyncIterator[Any]:
     if not HAVE_CHROMIUM:
         pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium package")
-    from playwright.async_api import async_playwright
+    from playwright.async_api import async_playwright, expect
 
+    # Polling pages follow the server within 3 s; this only bounds a hang on a slow machine.
+    expect.set_options(timeout=15_000)
     async with async_playwright() as p:
         b = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
