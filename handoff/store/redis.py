@@ -135,7 +135,7 @@ class RedisStore(SessionStore):
             texts = await self.redis.lrange(f"{self.prefix}t:{phone}", 0, RECENT_TEXTS - 1)
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
             raise StoreUnavailable(str(exc)) from exc
-        return list(reversed(texts))
+        return [str(t) for t in reversed(texts)]
 
     async def get(self, phone: str) -> Session | None:
         found = await self._load([phone])
