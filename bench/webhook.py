@@ -20,208 +20,42 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import json
 import os
-import platform
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python bench/webhook.py` puts bench/, not the root, on the path
     sys.path.insert(0, str(ROOT))
 
-import aiohttp  # noqa: E402
 import redis  # noqa: E402
 
-from tests.redis_server import RedisServer, free_port  # noqa: E402
-
-TEXT = "Quero queijo canastra"
-# Settings the service reads that would reach outside loopback or change the agent-mode path.
-STRIP_PREFIXES = ("HANDOFF_", "AGENT_", "SLACK_", "WHATSAPP_")
-STRIP_NAMES = {"REDIS_URL", "HOST", "PORT"}
-CPU_TICK = os.sysconf("SC_CLK_TCK")
-
-
-# ---------------------------------------------------------------- processes
-
-
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM if the bench itself dies (even by SIGKILL). Linux only."""
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-@dataclass
-class Target:
-    name: str
-    argv: list[str]
-    env: dict[str, str]
-    port: int
-    path: str
-    ready_path: str | None  # GET this until 200; None: wait for the port to accept
-    expect: dict[str, Any]  # fields the JSON answer must carry to count as a success
-    log: Path
-    proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{self.path}"
-
-    def start(self) -> None:
-        with self.log.open("wb") as out:
-            self.proc = subprocess.Popen(
-                self.argv, env=self.env, cwd=self.log.parent, stdin=subprocess.DEVNULL,
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n"
-                                   + self.log_tail())
-            if self._ready():
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"{self.name} did not become ready:\n" + self.log_tail())
-
-    def _ready(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
-                if self.ready_path is None:
-                    return True
-                s.sendall(f"GET {self.ready_path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".encode())
-                return s.recv(64).split(b" ", 2)[1:2] == [b"200"]
-        except (OSError, IndexError):
-            return False
-
-    def log_tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        proc, self.proc = self.proc, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-
-
-def cpu_seconds(pid: int | None) -> float:
-    """User + system CPU time of a process, from /proc (0 where unavailable)."""
-    if pid is None:
-        return 0.0
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CPU_TICK
-
-
-# ---------------------------------------------------------------- load
-
-
-@dataclass
-class Result:
-    name: str
-    seconds: float = 0.0
-    ok: int = 0
-    errors: int = 0
-    latencies: list[float] = field(default_factory=list)
-    first_error: str = ""
-    redis_calls: dict[str, int] = field(default_factory=dict)
-    cpu: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def rps(self) -> float:
-        return self.ok / self.seconds if self.seconds else 0.0
-
-    def percentile(self, q: float) -> float:
-        """Nearest-rank percentile in milliseconds."""
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
-        return ordered[rank - 1] * 1000
-
-
-def bodies(phones: int) -> list[bytes]:
-    # 13-digit Brazilian mobiles 55 31 9xxxxxxxx: valid phones, one session each.
-    return [json.dumps({"phone": f"55319{n:08d}", "message": TEXT,
-                        "sender_type": "customer"}).encode() for n in range(phones)]
-
-
-async def drive(target: Target, payloads: list[bytes], connections: int, seconds: float,
-                result: Result | None) -> None:
-    """`connections` workers POST back to back for `seconds`; record into `result` if given."""
-    counter = iter(range(1 << 62))
-    headers = {"Content-Type": "application/json"}
-    url = target.url
-    deadline = time.perf_counter() + seconds
-    connector = aiohttp.TCPConnector(limit=connections, force_close=False)
-    timeout = aiohttp.ClientTimeout(total=30)
-
-    async def worker(session: aiohttp.ClientSession) -> None:
-        clock = time.perf_counter
-        while clock() < deadline:
-            body = payloads[next(counter) % len(payloads)]
-            start = clock()
-            try:
-                async with session.post(url, data=body, headers=headers) as resp:
-                    raw = await resp.read()
-                    status = resp.status
-                elapsed = clock() - start
-                answer = json.loads(raw) if status == 200 else None
-                good = isinstance(answer, dict) and all(
-                    answer.get(k) == v for k, v in target.expect.items())
-                problem = "" if good else f"HTTP {status}: {raw[:200]!r}"
-            except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
-                elapsed, problem = clock() - start, f"{type(exc).__name__}: {exc}"
-            if result is None:
-                continue
-            if problem:
-                result.errors += 1
-                result.first_error = result.first_error or problem
-            else:
-                result.ok += 1
-                result.latencies.append(elapsed)
-
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(session) for _ in range(connections)))
-        if result is not None:
-            result.seconds = time.perf_counter() - started
-
-
-def commandstats(client: redis.Redis) -> dict[str, int]:
-    stats = client.info("commandstats")
-    return {name.removeprefix("cmdstat_"): int(v["calls"]) for name, v in stats.items()}
+from bench.common import (  # noqa: E402
+    BenchRedis,
+    Result,
+    Target,
+    bodies,
+    commandstats,
+    cpu_seconds,
+    drive,
+    floor_target,
+    handle_signals,
+    machine,
+    service_target,
+)
 
 
 def measure(target: Target, payloads: list[bytes], args: argparse.Namespace,
-            rds: RedisServer, client: redis.Redis) -> Result:
+            rds: BenchRedis, client: redis.Redis) -> Result:
     result = Result(target.name)
     try:
         target.start()
-        asyncio.run(drive(target, payloads, args.connections, args.warmup, None))
+        url, expect = target.url, target.expect
+        asyncio.run(drive(url, expect, payloads, args.connections, args.warmup, None))
         before, cpu_before = commandstats(client), _cpu(target, rds)
-        asyncio.run(drive(target, payloads, args.connections, args.seconds, result))
+        asyncio.run(drive(url, expect, payloads, args.connections, args.seconds, result))
         after, cpu_after = commandstats(client), _cpu(target, rds)
     finally:
         target.stop()
@@ -231,30 +65,13 @@ def measure(target: Target, payloads: list[bytes], args: argparse.Namespace,
     return result
 
 
-def _cpu(target: Target, rds: RedisServer) -> dict[str, float]:
+def _cpu(target: Target, rds: BenchRedis) -> dict[str, float]:
     return {"server": cpu_seconds(target.proc.pid if target.proc else None),
             "redis": cpu_seconds(rds.proc.pid if rds.proc else None),
             "client": cpu_seconds(os.getpid())}
 
 
 # ---------------------------------------------------------------- report
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    redis_version = subprocess.run(["redis-server", "--version"], capture_output=True,
-                                   text=True, check=False).stdout.split()
-    rv = next((w.split("=", 1)[1] for w in redis_version if w.startswith("v=")), "?")
-    rev = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
-                         capture_output=True, text=True, check=False).stdout.strip() or "?"
-    return (f"{os.cpu_count()} CPUs ({cpu}), Linux {platform.release()}, code {rev}, "
-            f"Python {platform.python_version()}, aiohttp {aiohttp.__version__}, "
-            f"redis-py {redis.__version__}, redis-server {rv}")
 
 
 def report(results: list[Result], args: argparse.Namespace) -> None:
@@ -301,16 +118,23 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
 # ---------------------------------------------------------------- main
 
 
-def service_env(redis_url: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in STRIP_NAMES and not k.startswith(STRIP_PREFIXES)}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-    if redis_url:
-        env["REDIS_URL"] = redis_url
-    return env
+def summarize(results: list[Result]) -> list[str]:
+    """One line per target for `python -m bench`'s summary."""
+    floor = next((r for r in results if r.name == "floor"), None)
+    lines = []
+    for r in results:
+        if r.name == "floor":
+            continue
+        ratio = f"{r.rps / floor.rps:.0%} of floor" if floor and floor.rps else "no floor"
+        lines.append(f"webhook {r.name:<7} {r.rps:6.0f} req/s, p50 {r.percentile(50):6.2f} ms, "
+                     f"p99 {r.percentile(99):6.2f} ms, {r.errors} errors  ({ratio}; aim 80%)")
+    if floor:
+        lines.append(f"webhook floor   {floor.rps:6.0f} req/s, p50 {floor.percentile(50):6.2f} ms, "
+                     f"p99 {floor.percentile(99):6.2f} ms, {floor.errors} errors")
+    return lines
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, summary: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0, help="timed load per target")
@@ -326,36 +150,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.seconds <= 0 or args.connections < 1 or args.phones < 1 or args.warmup < 0:
         parser.error("--seconds, --connections and --phones must be positive")
 
-    def on_term(_signum: int, _frame: Any) -> None:
-        os.kill(os.getpid(), signal.SIGINT)  # one path: asyncio.run turns SIGINT into a cancel
-
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
-    signal.signal(signal.SIGTERM, on_term)
+    handle_signals()
     workdir = Path(tempfile.mkdtemp(prefix="handoff-bench-"))  # no stray .env in the cwd
-    rds = RedisServer()
+    rds = BenchRedis()
     client: redis.Redis | None = None
     results: list[Result] = []
     try:
         rds.start()
         client = redis.Redis.from_url(rds.url, decode_responses=True)
         payloads = bodies(args.phones)
-        agent = {"should_respond": True, "reason": "agent_active"}
         for name in wanted:
-            port = free_port()
             if name == "floor":
-                target = Target(name, [sys.executable, str(ROOT / "bench" / "floor.py"),
-                                       "--port", str(port), "--redis-url", rds.url],
-                                dict(os.environ), port, "/", None, {"ok": True},
-                                workdir / "floor.log")
+                target = floor_target(rds.url, workdir)
             else:
-                target = Target(name, [sys.executable, "-m", "bot", "--host", "127.0.0.1",
-                                       "--port", str(port)],
-                                service_env(rds.url if name == "redis" else None), port,
-                                "/webhook/whatsapp", "/healthz", agent, workdir / f"{name}.log")
+                target = service_target(name, rds.url if name == "redis" else None, workdir)
             print(f"{name}: {args.warmup:g} s warm-up, {args.seconds:g} s timed ...",
                   file=sys.stderr, flush=True)
             results.append(measure(target, payloads, args, rds, client))
         report(results, args)
+        if summary is not None:
+            summary.extend(summarize(results))
     except KeyboardInterrupt:
         print("\ninterrupted; stopping everything", file=sys.stderr)
         return 130
