@@ -193,7 +193,8 @@ class Child:
         return self
 
     def join(self, timeout: float | None = None) -> None:
-        self.proc.join(timeout)
+        if self.proc.pid is not None:
+            self.proc.join(timeout)
 
     def stop(self) -> None:
         if self.proc.pid is None:

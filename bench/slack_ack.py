@@ -103,9 +103,12 @@ class SlackProcess:
 
     def start(self) -> None:
         self.child.start()
-        if not self.conn.poll(30):
-            raise RuntimeError("fake Slack did not start")
-        self.url = self.conn.recv()
+        try:
+            if not self.conn.poll(30):
+                raise RuntimeError("fake Slack did not start")
+            self.url = self.conn.recv()
+        except EOFError:
+            raise RuntimeError(f"fake Slack exited with {self.child.proc.exitcode}") from None
 
     def stats(self) -> dict[str, int]:
         self.conn.send("stats")
