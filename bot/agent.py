@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp
 
 from handoff.model import Session
+from handoff.summary import SUMMARY_KEY
 
 log = logging.getLogger("handoff.agent")
 
@@ -32,7 +33,10 @@ class AgentClient:
         if self.kind == "rasa":
             body: dict[str, Any] = {"sender": session.phone, "message": text}
         else:
-            body = {"phone": session.phone, "message": text, "session": session.to_json()}
+            state = session.to_json()
+            if SUMMARY_KEY in session.metadata:
+                state[SUMMARY_KEY] = session.metadata[SUMMARY_KEY]
+            body = {"phone": session.phone, "message": text, "session": state}
         async with asyncio.timeout(self.timeout):
             async with self.http.post(self.url, json=body) as resp:
                 if resp.status >= 400:

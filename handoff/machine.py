@@ -76,6 +76,8 @@ def new_session(phone: str, now: float) -> Session:
 def _move(session: Session, to: Mode, now: float, event: str, actor: str | None,
           source: str) -> Event:
     before = session.mode
+    if before is Mode.AGENT:
+        session.customer_messages = session.human_messages = 0
     session.mode = to
     session.updated_at = now
     if to is Mode.PAUSED:
@@ -119,6 +121,11 @@ def ingest(session: Session | None, msg: Inbound, now: float) -> Step:
         reason = Reason.RECORDED
     else:
         reason = Reason.RECORDED
+    if s.mode is not Mode.AGENT:
+        if msg.sender is Sender.CUSTOMER:
+            s.customer_messages += 1
+        elif msg.sender is Sender.HUMAN:
+            s.human_messages += 1
     return Step(Outcome.CHANGED if event else Outcome.UNCHANGED, s, previous, event, reason)
 
 

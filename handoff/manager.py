@@ -15,6 +15,7 @@ from handoff.machine import Inbound, Outcome, Reason, Sender, Step
 from handoff.model import Event, Mode, Session
 from handoff.phones import canonical_phone
 from handoff.store.base import SessionStore
+from handoff.summary import SUMMARY_KEY, summarize
 
 log = logging.getLogger("handoff")
 
@@ -227,6 +228,8 @@ class SessionManager:
         key = canonical_phone(phone)
         step = await self.store.release(key, attendant, self._force(attendant, force),
                                         self.clock(), source, idle_before)
+        if step.outcome is Outcome.CHANGED and step.session and step.event:
+            step.session = await self._keep_summary(step.session, step.event)
         self._changed(step)
         holder = step.session.human_attendant if step.session else None
         message = {
@@ -236,6 +239,14 @@ class SessionManager:
             Outcome.NOT_FOUND: texts.NOT_FOUND,
         }[step.outcome].format(phone=key, holder=holder)
         return ActionResult(step.outcome, message, step.session)
+
+    async def _keep_summary(self, session: Session, released: Event) -> Session:
+        """Put the hand-back summary on the session, for the thread and the bot's next call."""
+        history = await self.store.history(session.phone) or []
+        summary = summarize(session, history, released)
+        updated = await self.store.update_metadata(session.phone, {SUMMARY_KEY: summary},
+                                                   self.clock())
+        return updated or session
 
     async def pause(self, phone: str | int, actor: str | None = None, *, force: bool = False,
                     source: str = "rest") -> ActionResult:

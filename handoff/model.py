@@ -48,6 +48,9 @@ class Session:
     last_customer_text: str | None = None
     last_human_message: float | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: Messages each way since the customer last left the bot (the hand-back summary's counts).
+    customer_messages: int = 0
+    human_messages: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -215,3 +215,22 @@ AUTO_RELEASE_CUSTOMER = (
     "Se quiser falar com uma pessoa de novo, é só escrever *atendente*."
 )
 ONCALL_NOBODY = "@channel"
+
+# ---------------------------------------------------------------------------------------------
+# Slack Home tab (bot/slack/home.py): "Conversas ativas" for the user who opens it.
+# `{time}` is a Slack date token; names and texts arrive already escaped.
+# ---------------------------------------------------------------------------------------------
+SLACK_HOME_TITLE = "Conversas ativas"
+SLACK_HOME_SUMMARY = ("{waiting} aguardando · {human} com atendente · {agent} com o bot"
+                      " · atualizado às {time}")
+SLACK_HOME_EMPTY = "Nenhuma conversa ativa no momento."
+SLACK_HOME_ROW = "{icon} *{name}*\n{status}\n> {text}"
+SLACK_HOME_STATUS = "{holder} · {wait}"
+SLACK_HOME_NAMED = "{name} · {phone}"
+SLACK_HOME_YOU = "{holder} (você)"
+SLACK_HOME_NOBODY = "Ninguém assumiu"
+SLACK_HOME_AGENT = "Com o bot"
+SLACK_HOME_WAITING = "⏳ aguardando desde {time}"
+SLACK_HOME_ANSWERED = "respondido"
+SLACK_HOME_NO_TEXT = "_(sem mensagem)_"
+SLACK_HOME_MORE = "… e mais {count} conversas (use /status para ver todas)"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +28,7 @@ class MemoryStore(SessionStore):
                  clock: Callable[[], float] = time.time) -> None:
         self._sessions: dict[str, Session] = {}
         self._events: dict[str, list[Event]] = {}
-        self._texts: dict[str, deque[str]] = {}
+        self._texts: dict[str, tuple[str, ...]] = {}
         self._claims: dict[str, float] = {}
         self._dedupe_ttl = dedupe_ttl
         self._clock = clock
@@ -55,7 +54,8 @@ class MemoryStore(SessionStore):
             mode = current.mode if current else None
             return Step(Outcome.UNCHANGED, current, mode, None, Reason.DUPLICATE)
         if msg.sender is Sender.CUSTOMER:
-            self._texts.setdefault(msg.phone, deque(maxlen=RECENT_TEXTS)).append(msg.text)
+            kept = self._texts.get(msg.phone, ())
+            self._texts[msg.phone] = (*kept[-(RECENT_TEXTS - 1):], msg.text)
         return self._record(machine.ingest(self._current(msg.phone), msg, now))
 
     async def takeover(self, phone: str, attendant: str, force: bool, now: float,

@@ -30,8 +30,10 @@ from handoff.store.base import (
 _FIELDS = {
     "p": "phone", "m": "mode", "h": "human_attendant", "c": "created_at", "u": "updated_at",
     "pa": "paused_at", "ta": "taken_at", "lcm": "last_customer_message",
-    "lct": "last_customer_text", "lhm": "last_human_message",
+    "lct": "last_customer_text", "lhm": "last_human_message", "nc": "customer_messages",
+    "nh": "human_messages",
 }
+_COUNTS = {"customer_messages", "human_messages"}
 _TIMES = {"created_at", "updated_at", "paused_at", "taken_at", "last_customer_message",
           "last_human_message"}
 
@@ -51,7 +53,7 @@ def _session(fields: dict[str, str], meta: dict[str, str]) -> Session:
         name = _FIELDS.get(short)
         if name is None:
             continue
-        kw[name] = float(value) if name in _TIMES else value
+        kw[name] = float(value) if name in _TIMES else int(value) if name in _COUNTS else value
     kw["mode"] = Mode(kw.get("mode", "agent"))
     kw["metadata"] = {k: json.loads(v) for k, v in meta.items()}
     return Session(**kw)
@@ -71,8 +73,12 @@ class RedisStore(SessionStore):
 
     def __init__(self, url: str, prefix: str = "handoff:", dedupe_ttl: float | None = None,
                  client: aioredis.Redis | None = None) -> None:
-        self.redis = client or aioredis.Redis.from_url(
-            url, decode_responses=True, socket_timeout=5, socket_connect_timeout=3)
+        # A blocking pool: past its size a call waits (bounded) for a connection instead of
+        # failing, so a burst of traffic never turns into 503s while Redis is healthy.
+        self.redis = client or aioredis.Redis(connection_pool=aioredis.BlockingConnectionPool
+                                              .from_url(url, max_connections=256, timeout=5,
+                                                        decode_responses=True, socket_timeout=5,
+                                                        socket_connect_timeout=3))
         self.prefix = prefix
         self._dedupe_ms = str(int(dedupe_ttl * 1000)) if dedupe_ttl else "0"
         self._scripts = {name: _script(name)

@@ -338,3 +338,33 @@ async def test_recent_texts_keep_the_last_five(manager: SessionManager) -> None:
     await manager.handle_message(PHONE, "repetido", message_id="dup")
     assert await manager.recent_texts(PHONE) == ["texto 3", "texto 4", "texto 5", "texto 6",
                                                  "texto 2"]
+
+
+async def test_release_keeps_a_hand_back_summary(manager: SessionManager) -> None:
+    clock = [1_000_000.0]
+    manager.clock = lambda: clock[0]
+    await manager.handle_message(PHONE, "oi")
+    await manager.handle_message(PHONE, "quero um atendente")
+    clock[0] += 60
+    await manager.takeover(PHONE, "ana@empresa.com", source="slack")
+    for text in ("pode me ajudar?", "é sobre o pedido"):
+        clock[0] += 10
+        await manager.handle_message(PHONE, text)
+    clock[0] += 10
+    await manager.handle_message(PHONE, "Claro!", Sender.HUMAN, attendant="ana@empresa.com")
+    clock[0] += 100
+    heard: list[Change] = []
+    manager.subscribe(heard.append)
+    r = await manager.release(PHONE, "ana@empresa.com", source="slack")
+    assert r.session is not None
+    summary = r.session.metadata["handoff_summary"]
+    assert summary["attendant"] == "ana@empresa.com"
+    assert summary["seconds"] == 190.0, "from leaving the bot to the release"
+    assert (summary["customer_messages"], summary["attendant_messages"]) == (3, 1)
+    assert summary["released_by"] == "ana@empresa.com" and summary["released_via"] == "slack"
+    assert heard[0].session.metadata["handoff_summary"] == summary
+    assert (await manager.get(PHONE)).metadata["handoff_summary"] == summary  # type: ignore[union-attr]
+    await manager.takeover(PHONE, "bia")
+    s = await manager.get(PHONE)
+    assert s is not None and (s.customer_messages, s.human_messages) == (0, 0), \
+        "a new stretch counts from zero"

@@ -39,3 +39,12 @@ async def test_one_message_id_processed_once_across_managers(redis_url: str) -> 
     assert sum(r.should_respond for r in results) == 1
     for s in stores:
         await s.close()
+
+
+async def test_a_burst_beyond_the_pool_waits_instead_of_failing(redis_url: str) -> None:
+    store = RedisStore(redis_url)
+    manager = SessionManager(store)
+    results = await asyncio.gather(*(
+        manager.takeover(f"55319{i % 100:08d}", f"a{i}") for i in range(600)))
+    assert sum(r.outcome is Outcome.CHANGED for r in results) == 100
+    await store.close()

@@ -37,4 +37,8 @@ elseif sender == 'human' then
     outcome = 'changed'
   end
 end
+if mode_of() ~= 'agent' then
+  if sender == 'customer' then redis.call('HINCRBY', S, 'nc', 1)
+  elseif sender == 'human' then redis.call('HINCRBY', S, 'nh', 1) end
+end
 return result(outcome, previous, reason)

@@ -23,6 +23,7 @@ end
 -- Change mode, keep the index and log the event, exactly as machine._move does.
 local function move(to, event, actor, source)
   local from = mode_of()
+  if from == 'agent' then redis.call('HSET', S, 'nc', 0, 'nh', 0) end
   redis.call('HSET', S, 'm', to, 'u', now)
   if to == 'paused' then
     redis.call('HSET', S, 'pa', now)
