@@ -234,3 +234,16 @@ SLACK_HOME_WAITING = "⏳ aguardando desde {time}"
 SLACK_HOME_ANSWERED = "respondido"
 SLACK_HOME_NO_TEXT = "_(sem mensagem)_"
 SLACK_HOME_MORE = "… e mais {count} conversas (use /status para ver todas)"
+
+# Slack thread ⇄ customer (bot/slack/thread.py)
+THREAD_CUSTOMER = "💬 *{who}:* {text}"
+THREAD_NOT_HOLDER = ("Sua resposta não foi enviada ao cliente {phone}: a conversa está com "
+                     "{holder}. Para falar com o cliente, assuma a conversa.")
+THREAD_NOT_TAKEN = ("Sua resposta não foi enviada ao cliente {phone}: a conversa está com o bot. "
+                    "Assuma a conversa para falar com o cliente.")
+THREAD_NO_CHANNEL = ("Sua resposta não foi enviada: nem a WhatsApp Cloud API nem "
+                     "HANDOFF_OUTBOUND_URL estão configurados.")
+THREAD_SEND_FAILED = "❌ A mensagem de {who} não chegou ao cliente: {reason}"
+THREAD_SUMMARY = ("📋 Resumo do atendimento: {who} por {duration}; "
+                  "{customer} mensagem(ns) do cliente, {attendant} do atendimento.")
+NOTE_PREFIX = "nota:"

@@ -20,12 +20,20 @@ from bot.slack.cards import CardView, card, change_line
 from bot.slack.client import SlackApi, SlackError
 from bot.slack.identity import Identities
 from handoff import texts
+from handoff.ledger import Ledger
 from handoff.manager import Change, Notice, SessionManager
 from handoff.model import Event, Mode, Session
+from handoff.summary import SUMMARY_KEY
 
 log = logging.getLogger("handoff.slack")
 
 CARD_KEY = "slack_card"
+#: How long a card's thread keeps answering for its customer (thread → phone in the ledger).
+THREAD_TTL = 30 * 24 * 3600.0
+
+
+def thread_key(channel: str, ts: str) -> str:
+    return f"slack:thread:{channel}:{ts}"
 _SHOWN_MAX = 2048
 
 
@@ -95,7 +103,8 @@ class CardNotifier:
 
     def __init__(self, manager: SessionManager, api: SlackApi, identities: Identities,
                  background: Background, channel: str | None, *,
-                 claim_ttl: float = 7 * 24 * 3600, wait_attempts: int = 12) -> None:
+                 claim_ttl: float = 7 * 24 * 3600, wait_attempts: int = 12,
+                 ledger: Ledger | None = None) -> None:
         self.manager = manager
         self.api = api
         self.identities = identities
@@ -103,6 +112,7 @@ class CardNotifier:
         self.channel = channel
         self.claim_ttl = claim_ttl
         self.wait_attempts = wait_attempts
+        self.ledger = ledger
         self._locks = KeyedLocks()
         self._claimed: set[str] = set()
         self._shown: dict[str, tuple[Any, ...]] = {}
@@ -113,7 +123,10 @@ class CardNotifier:
         self.background.spawn(self.sync(change), name="slack_card", phone=change.session.phone)
 
     def on_notice(self, notice: Notice) -> None:
-        self.background.spawn(self.notice(notice), name="slack_notice", phone=notice.phone)
+        """Notices with text become thread lines (delivery reports have none: reactions)."""
+        if notice.text:
+            self.background.spawn(self.notice(notice), name="slack_notice",
+                                  phone=notice.phone)
 
     async def sync(self, change: Change) -> None:
         """Bring the card up to date with `change` and say it in the thread."""
@@ -128,6 +141,10 @@ class CardNotifier:
                 if not posted:
                     who = await self.identities.mention(change.event.actor)
                     await self._line(current, change_line(change.event, who))
+                summary = change.session.metadata.get(SUMMARY_KEY)
+                if change.event.event in ("release", "auto_release") and \
+                        isinstance(summary, dict):
+                    await self._line(current, await self._summary_line(summary))
             except SlackError as exc:
                 log.error("slack_card_failed", extra={"phone": phone, "error": exc.error})
 
@@ -183,9 +200,19 @@ class CardNotifier:
                                    blocks=blocks)
         posted = Card(str(data.get("channel") or self.channel), str(data["ts"]), episode)
         await self.manager.update_metadata(session.phone, {CARD_KEY: posted.to_json()})
+        if self.ledger is not None:
+            await self.ledger.put(thread_key(posted.channel, posted.ts), session.phone,
+                                  THREAD_TTL)
         self._remember(posted.ts, view.key())
         log.info("slack_card_posted", extra={"phone": session.phone, "ts": posted.ts})
         return posted
+
+    async def _summary_line(self, summary: dict[str, Any]) -> str:
+        who = await self.identities.mention(summary.get("attendant")) or texts.SLACK_LINE_NOBODY
+        return texts.THREAD_SUMMARY.format(
+            who=who, duration=texts.duration(float(summary.get("seconds") or 0)),
+            customer=summary.get("customer_messages", 0),
+            attendant=summary.get("attendant_messages", 0))
 
     async def _wait_for(self, phone: str, episode: str) -> Card | None:
         """Another process claimed the card: wait (bounded) for it to appear on the session."""
