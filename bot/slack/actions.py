@@ -86,18 +86,25 @@ class SlackActions:
         channel = _str((body.get("channel") or {}).get("id")) or _str(
             (body.get("container") or {}).get("channel_id"))
         response_url = _str(body.get("response_url"))
+        answer = await self.press(user, action_id, value)
+        if answer is not None:
+            await self._tell(user, answer, channel=channel, response_url=response_url,
+                             prefer_channel=True)
+
+    async def press(self, user: str, action_id: str, value: str | None) -> str | None:
+        """One button press (a card's or the Home tab's), once per double-click.
+
+        Returns what the user must be told, or None when the redrawn surface says it all.
+        """
         try:
             if not await self.manager.store.claim(
                     f"slack:click:{user}:{action_id}:{value}", DOUBLE_CLICK_SECONDS):
                 log.info("slack_double_click", extra={"user": user, "action": action_id})
-                return
-            answer = await self._act(user, action_id, value)
+                return None
+            return await self._act(user, action_id, value)
         except _TRANSIENT as exc:
             log.error("slack_click_failed", extra={"user": user, "error": repr(exc)})
-            answer = texts.SLACK_TRY_AGAIN
-        if answer is not None:
-            await self._tell(user, answer, channel=channel, response_url=response_url,
-                             prefer_channel=True)
+            return texts.SLACK_TRY_AGAIN
 
     async def _act(self, user: str, action_id: str, value: str | None) -> str | None:
         """Take or release; the ephemeral answer, or None when the card says it all."""

@@ -16,6 +16,7 @@ from bot.settings import Settings, secret
 from bot.slack.actions import SlackActions
 from bot.slack.app import BotUser, build_bolt
 from bot.slack.client import SlackApi, SlackError, retry_after
+from bot.slack.home import HomeTab
 from bot.slack.identity import Identities
 from bot.slack.notifier import CardNotifier
 from bot.slack.web import SlackEndpoint
@@ -42,14 +43,18 @@ class Slack:
                                     settings.slack_supervisors)
         self.notifier = CardNotifier(manager, self.api, self.identities, self.background,
                                      settings.slack_escalation_channel)
+        self.home = HomeTab(manager, self.api, self.identities, self.actions, self.background,
+                            settings.slack_supervisors)
         self.bolt: AsyncApp = build_bolt(
             signing_secret=signing_secret, token=token, api_url=settings.slack_api_url,
             store=manager.store, background=self.background, actions=self.actions,
-            bot=self.bot)
+            home=self.home, bot=self.bot)
         self.endpoint = SlackEndpoint(self.bolt, signing_secret)
         self.socket: AsyncSocketModeHandler | None = None
         manager.subscribe(self.notifier.on_change)
         manager.subscribe_notices(self.notifier.on_notice)
+        manager.subscribe(self.home.on_change)
+        manager.subscribe_messages(self.home.on_message)
 
     async def check_token(self) -> None:
         """`auth.test` once, off the request path: says in the log whether the token works."""

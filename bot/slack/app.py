@@ -22,6 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.background import Background
 from bot.slack.actions import SlackActions
 from bot.slack.cards import RELEASE, TAKE
+from bot.slack.home import HOME_RELEASE, HOME_TAKE, HomeTab
 from handoff import texts
 from handoff.store import SessionStore, StoreUnavailable
 
@@ -52,7 +53,8 @@ def delivery_key(body: dict[str, Any]) -> str | None:
 
 
 def build_bolt(*, signing_secret: str, token: str, api_url: str, store: SessionStore,
-               background: Background, actions: SlackActions, bot: BotUser) -> AsyncApp:
+               background: Background, actions: SlackActions, home: HomeTab,
+               bot: BotUser) -> AsyncApp:
     """The Bolt app; its `client` (for Socket Mode) talks to `api_url`."""
 
     async def authorize(enterprise_id: str | None, team_id: str | None,
@@ -94,6 +96,16 @@ def build_bolt(*, signing_secret: str, token: str, api_url: str, store: SessionS
     async def click(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         background.spawn(actions.click(body, action), name="slack_click")
+
+    @bolt.action(re.compile(f"^({HOME_TAKE}|{HOME_RELEASE})$"))
+    async def home_click(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        background.spawn(home.click(body, action), name="slack_home_click")
+
+    @bolt.event("app_home_opened")
+    async def home_opened(ack: AsyncAck, event: dict[str, Any]) -> None:
+        await ack()
+        background.spawn(home.opened(event), name="slack_home_opened")
 
     @bolt.event("app_uninstalled")
     @bolt.event("tokens_revoked")

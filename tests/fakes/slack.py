@@ -145,6 +145,7 @@ class FakeSlack:
         self.requests: list[Call] = []
         self.responses: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.messages: dict[tuple[str, str], Message] = {}
+        self.homes: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.sockets: list[web.WebSocketResponse] = []
         self.socket_acks: list[dict[str, Any]] = []
         self._failures: dict[str, list[_Failure]] = defaultdict(list)
@@ -294,6 +295,14 @@ class FakeSlack:
             msg = self.messages[key]
             msg.text, msg.blocks = str(p.get("text", "")), list(p.get("blocks") or [])
             return {"ok": True, "channel": key[0], "ts": key[1], "text": msg.text}
+        if method == "views.publish":
+            view = p.get("view")
+            if not isinstance(view, dict) or view.get("type") != "home":
+                return {"ok": False, "error": "invalid_arguments"}
+            if len(view.get("blocks") or []) > 100:
+                return {"ok": False, "error": "invalid_blocks"}
+            self.homes[str(p.get("user_id"))].append(view)
+            return {"ok": True, "view": {"id": f"V{next(self._ts):08d}", **view}}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": f"{time.time():.6f}"}
         if method == "users.info":
