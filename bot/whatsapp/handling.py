@@ -19,7 +19,7 @@ from bot.whatsapp.payloads import InboundMessage, StatusUpdate
 from bot.whatsapp.tuning import Tuning
 from handoff.ledger import Ledger
 from handoff.machine import Reason, Sender
-from handoff.manager import SessionManager
+from handoff.manager import Notice, SessionManager
 from handoff.model import Mode
 
 log = logging.getLogger("handoff.whatsapp")
@@ -38,7 +38,11 @@ def status_key(wamid: str) -> str:
 
 
 class Handler:
-    """Handles queued webhook items; raising leaves the item queued for another try."""
+    """Handles queued webhook items; raising leaves the item queued for another try.
+
+    Each status that is news for one of our messages is announced as a `delivery` notice
+    (`detail`: wamid, status; no text); a failure is also announced in words.
+    """
 
     def __init__(self, manager: SessionManager, ledger: Ledger, outbound: Outbound,
                  tuning: Tuning) -> None:
@@ -103,6 +107,10 @@ class Handler:
         log.info("whatsapp_status", extra={"phone": phone, "wamid": s.wamid,
                                            "status": s.status, "fresh": fresh,
                                            "codes": s.codes()})
+        if fresh and phone is not None:
+            # No text: the Slack adapter shows it as a reaction on the message it sent.
+            self.manager.announce(Notice(phone, "delivery", "",
+                                         {"wamid": s.wamid, "status": s.status}))
         if fresh and s.status == "failed" and phone is not None:
             codes = s.codes()
             code = WINDOW_EXPIRED if WINDOW_EXPIRED in codes else (codes[0] if codes else None)

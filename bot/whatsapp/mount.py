@@ -18,24 +18,21 @@ from bot.whatsapp.tuning import Tuning
 from bot.whatsapp.worker import Worker
 from handoff import texts
 from handoff.inbox import MemoryInbox
-from handoff.ledger import DEFAULT_TTL, MemoryLedger
+from handoff.ledger import DEFAULT_TTL
 from handoff.store import StoreUnavailable
 from handoff.store.redis import RedisStore
 from handoff.store.redis_inbox import RedisInbox
-from handoff.store.redis_ledger import RedisLedger
 
 log = logging.getLogger("handoff.whatsapp")
 
 
 def setup_whatsapp(app: web.Application) -> None:
-    """Queue and ledger on the app's store (Redis shares them across processes)."""
+    """The queue on the app's store (Redis shares it across processes)."""
     store = app[STORE]
     if isinstance(store, RedisStore):
         app[INBOX] = RedisInbox(store.redis, store.prefix)
-        app[LEDGER] = RedisLedger(store.redis, store.prefix)
     else:
         app[INBOX] = MemoryInbox()
-        app[LEDGER] = MemoryLedger()
     app[TUNING] = Tuning(fact_ttl=app[SETTINGS].handoff_dedupe_ttl_seconds or DEFAULT_TTL)
     app.cleanup_ctx.append(_lifecycle)
 
@@ -63,9 +60,13 @@ async def _lifecycle(app: web.Application) -> AsyncIterator[None]:
     yield
     for task in tasks:
         task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    if tasks:
+        _, stuck = await asyncio.wait(tasks, timeout=5)
+        if stuck:
+            log.error("whatsapp_worker_stuck", extra={"tasks": len(stuck)})
     for worker in workers:
         try:
-            await inbox.leave(worker.consumer)
+            async with asyncio.timeout(2):
+                await inbox.leave(worker.consumer)
         except Exception as exc:
             log.warning("whatsapp_leave_failed", extra={"error": str(exc)})

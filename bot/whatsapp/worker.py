@@ -21,6 +21,7 @@ from bot.whatsapp.handling import Handler
 from bot.whatsapp.tuning import Tuning
 from handoff.inbox import Entry, Inbox
 from handoff.store import StoreUnavailable
+from handoff.store.redis_inbox import raise_if_cancelled
 
 log = logging.getLogger("handoff.whatsapp")
 
@@ -57,6 +58,7 @@ class Worker:
     async def _read(self) -> None:
         failures = 0
         while True:
+            raise_if_cancelled()
             await self._room.acquire()
             want = 1
             while want < self.tuning.batch and not self._room.locked():
@@ -98,6 +100,7 @@ class Worker:
     async def _drain(self, lane: str, queue: deque[Entry]) -> None:
         try:
             while queue:
+                raise_if_cancelled()
                 await self._one(queue.popleft())
         finally:
             self._lanes.pop(lane, None)
@@ -121,6 +124,7 @@ class Worker:
 
     async def _heartbeat(self) -> None:
         while True:
+            raise_if_cancelled()
             await asyncio.sleep(max(0.01, self.tuning.reclaim_after / 3))
             if not self._inflight:
                 continue

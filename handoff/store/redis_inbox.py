@@ -9,6 +9,7 @@ so the stream holds only unfinished work.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -34,13 +35,27 @@ return redis.call('XADD', KEYS[2], '*', 'b', ARGV[2])
 """
 
 
+def raise_if_cancelled() -> None:
+    """Re-raise a cancellation that a library swallowed.
+
+    On Python 3.11, `asyncio.wait_for` (which redis-py uses for `socket_timeout`) can lose a
+    `cancel()` that lands as the command completes; the task stays marked as cancelling but
+    runs on, and a worker loop would never stop. The mark is still there: honour it.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 @contextmanager
 def reachable() -> Iterator[None]:
     """Turn Redis connection failures into `StoreUnavailable` (the webhook answers 503)."""
     try:
         yield
     except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        raise_if_cancelled()
         raise StoreUnavailable(str(exc) or type(exc).__name__) from exc
+    raise_if_cancelled()
 
 
 def _ms(seconds: float) -> int:

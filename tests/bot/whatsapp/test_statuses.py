@@ -28,13 +28,15 @@ async def test_failed_with_131047_is_announced_once_for_the_right_session(
     out = await _bot_sent(wa, graph)
     failed = statuses(meta.status(out, "failed", WA_ID, errors=[meta.WINDOW_ERROR]))
     assert (await wa.meta(failed))[0] == 200
-    [notice] = await poll(lambda: wa.notices)
+    delivery, notice = await poll(lambda: len(wa.notices) == 2 and wa.notices)
+    assert (delivery.kind, delivery.text, delivery.detail) == (
+        "delivery", "", {"wamid": out, "status": "failed"})
     assert (notice.phone, notice.kind) == (PHONE, "window_expired")
     assert "janela de 24h expirou" in notice.text and notice.detail["wamid"] == out
     await wa.meta(failed)
     await wa.meta(meta.incoming(WA_ID, "wamid.IN2", "Alô"))
     await wa.processed("wamid.IN2")
-    assert len(wa.notices) == 1
+    assert len(wa.notices) == 2
     assert await wa.ledger.get(status_key(out)) == "5:failed"
 
 
@@ -43,8 +45,8 @@ async def test_other_failures_are_announced_as_failed_deliveries(
     out = await _bot_sent(wa, graph)
     await wa.meta(statuses(meta.status(out, "failed", WA_ID, errors=[
         meta.error(131026, "Message Undeliverable", "receiver incapable")])))
-    [notice] = await poll(lambda: wa.notices)
-    assert notice.kind == "send_failed" and "131026" in notice.text
+    notice = await poll(lambda: [n for n in wa.notices if n.kind != "delivery"])
+    assert [(n.kind, "131026" in n.text) for n in notice] == [("send_failed", True)]
 
 
 async def test_a_late_status_never_downgrades_a_newer_one(wa: WaApp, graph: FakeGraph) -> None:
@@ -55,4 +57,5 @@ async def test_a_late_status_never_downgrades_a_newer_one(wa: WaApp, graph: Fake
     await wa.meta(meta.incoming(WA_ID, "wamid.IN3", "Obrigada"))
     await wa.processed("wamid.IN3")
     assert await wa.ledger.get(status_key(out)) == "3:read"
-    assert wa.notices == []
+    assert [(n.phone, n.kind, n.detail["status"]) for n in wa.notices] == [
+        (PHONE, "delivery", "sent"), (PHONE, "delivery", "read")]
