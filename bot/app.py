@@ -18,13 +18,15 @@ from bot.web import ops, sessions, webhook
 from bot.web.auth import auth_middleware
 from bot.web.dashboard import setup_dashboard
 from bot.web.errors import error_middleware
-from bot.web.keys import BACKGROUND, HTTP, MANAGER, METRICS, SETTINGS, STORE
+from bot.web.keys import BACKGROUND, HTTP, LEDGER, MANAGER, METRICS, SETTINGS, STORE
 from bot.whatsapp import setup_whatsapp
 from handoff import texts
 from handoff.escalation import EscalationDetector
+from handoff.ledger import Ledger, MemoryLedger
 from handoff.manager import SessionManager
 from handoff.store import MemoryStore, SessionStore
 from handoff.store.redis import RedisStore
+from handoff.store.redis_ledger import RedisLedger
 
 log = logging.getLogger("handoff")
 
@@ -40,6 +42,13 @@ def build_store(settings: Settings) -> SessionStore:
     return MemoryStore(dedupe_ttl=ttl)
 
 
+def build_ledger(store: SessionStore) -> Ledger:
+    """The ledger lives where the sessions do, so every process sees the same facts."""
+    if isinstance(store, RedisStore):
+        return RedisLedger(store.redis, store.prefix)
+    return MemoryLedger()
+
+
 def create_app(settings: Settings | None = None) -> web.Application:
     """Everything the process serves, wired from `settings` (read from the environment)."""
     settings = settings or Settings()
@@ -53,6 +62,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
         supervisors=settings.slack_supervisors)
     app[SETTINGS] = settings
     app[STORE] = store
+    app[LEDGER] = build_ledger(store)
     app[MANAGER] = manager
     app[BACKGROUND] = background = Background()
     app[METRICS] = metrics

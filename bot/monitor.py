@@ -21,6 +21,7 @@ from handoff.machine import Outcome
 from handoff.manager import Notice, SessionManager
 from handoff.model import Mode, Session
 from handoff.store import StoreUnavailable
+from handoff.store.redis_inbox import raise_if_cancelled
 from handoff.watch import Alert, AlertKind, Thresholds, due
 
 log = logging.getLogger("handoff.monitor")
@@ -63,6 +64,7 @@ class Monitor:
                 log.warning("monitor_store_unavailable", extra={"error": str(exc)})
             except Exception:
                 log.exception("monitor_failed")
+            raise_if_cancelled()
             await asyncio.sleep(interval)
 
     async def tick(self) -> list[Alert]:

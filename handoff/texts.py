@@ -243,6 +243,7 @@ THREAD_NOT_TAKEN = ("Sua resposta não foi enviada ao cliente {phone}: a convers
                     "Assuma a conversa para falar com o cliente.")
 THREAD_NO_CHANNEL = ("Sua resposta não foi enviada: nem a WhatsApp Cloud API nem "
                      "HANDOFF_OUTBOUND_URL estão configurados.")
+THREAD_RELAY_FAILED = "o relay (HANDOFF_OUTBOUND_URL) não aceitou a mensagem."
 THREAD_SEND_FAILED = "❌ A mensagem de {who} não chegou ao cliente: {reason}"
 THREAD_SUMMARY = ("📋 Resumo do atendimento: {who} por {duration}; "
                   "{customer} mensagem(ns) do cliente, {attendant} do atendimento.")

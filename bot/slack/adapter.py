@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -12,6 +13,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot.background import Background, RetryLater, with_backoff
+from bot.relay import Relay
 from bot.settings import Settings, secret
 from bot.slack.actions import SlackActions
 from bot.slack.app import BotUser, build_bolt
@@ -19,11 +21,37 @@ from bot.slack.client import SlackApi, SlackError, retry_after
 from bot.slack.home import HomeTab
 from bot.slack.identity import Identities
 from bot.slack.notifier import CardNotifier
+from bot.slack.thread import Deliver, Delivery, ThreadBridge
 from bot.slack.web import SlackEndpoint
-from bot.web.keys import BACKGROUND, HTTP, MANAGER, METRICS, SETTINGS
+from bot.web.keys import BACKGROUND, HTTP, LEDGER, MANAGER, METRICS, SETTINGS
+from bot.whatsapp.keys import OUTBOUND
 from handoff import texts
+from handoff.model import Mode
 
 log = logging.getLogger("handoff.slack")
+
+
+def deliver_for(app: web.Application, settings: Settings) -> Deliver:
+    """How an attendant's reply reaches the customer: the Cloud API when configured (looked
+    up at send time: it starts after Slack), else the integrator's relay, else nowhere."""
+    relay = None
+    if settings.handoff_outbound_url:
+        relay_url, relay_secret = settings.handoff_outbound_url, secret(
+            settings.handoff_outbound_secret)
+
+    async def deliver(phone: str, text: str, attendant: str, mode: Mode) -> Delivery:
+        nonlocal relay
+        outbound = app.get(OUTBOUND)
+        if outbound is not None and outbound.client is not None:
+            wamid = await outbound.send(phone, text, sender="human")
+            return Delivery(wamid is not None, wamid)
+        if settings.handoff_outbound_url:
+            relay = relay or Relay(app[HTTP], relay_url, relay_secret)
+            ok = await relay.send(phone, text, attendant, mode.value)
+            return Delivery(ok, None, None if ok else texts.THREAD_RELAY_FAILED)
+        return Delivery(False, None, texts.THREAD_NO_CHANNEL)
+
+    return deliver
 
 
 class Slack:
@@ -42,7 +70,7 @@ class Slack:
         self.actions = SlackActions(manager, self.api, self.identities,
                                     settings.slack_supervisors)
         self.notifier = CardNotifier(manager, self.api, self.identities, self.background,
-                                     settings.slack_escalation_channel)
+                                     settings.slack_escalation_channel, ledger=app[LEDGER])
         self.home = HomeTab(manager, self.api, self.identities, self.actions, self.background,
                             settings.slack_supervisors)
         self.bolt: AsyncApp = build_bolt(
@@ -53,6 +81,15 @@ class Slack:
         self.socket: AsyncSocketModeHandler | None = None
         manager.subscribe(self.notifier.on_change)
         manager.subscribe_notices(self.notifier.on_notice)
+        self.thread = ThreadBridge(manager, self.api, self.identities, self.notifier,
+                                   app[LEDGER], self.background, deliver_for(app, settings))
+        manager.subscribe_messages(self.thread.on_message)
+        manager.subscribe_notices(self.thread.on_notice)
+
+        @self.bolt.event("message")
+        async def on_message(ack: Any, event: dict[str, Any]) -> None:
+            await ack()
+            self.background.spawn(self.thread.on_event(event), name="slack_thread_reply")
         manager.subscribe(self.home.on_change)
         manager.subscribe_messages(self.home.on_message)
 

@@ -43,7 +43,7 @@ class Delivery:
     reason: str | None = None
 
 
-#: Sends `text` to the customer of `phone` as `attendant`; None when no channel is configured.
+#: Sends `text` to the customer of `phone` as `attendant`, by whatever channel is configured.
 Deliver = Callable[[str, str, str, Mode], Awaitable[Delivery]]
 
 
@@ -65,7 +65,7 @@ class ThreadBridge:
 
     def __init__(self, manager: SessionManager, api: SlackApi, identities: Identities,
                  notifier: CardNotifier, ledger: Ledger, background: Background,
-                 deliver: Deliver | None) -> None:
+                 deliver: Deliver) -> None:
         self.manager = manager
         self.api = api
         self.identities = identities
@@ -130,17 +130,13 @@ class ThreadBridge:
 
     async def _send(self, phone: str, text: str, attendant: str, channel: str, ts: str,
                     thread: str) -> None:
-        if self.deliver is None:
-            await self._react(channel, ts, "failed")
-            await self._line(channel, thread, texts.THREAD_NO_CHANNEL)
-            return
         outcome = await self.deliver(phone, text, attendant, Mode.HUMAN)
         if not outcome.sent:
             await self._react(channel, ts, "failed")
-            if outcome.reason:
+            if outcome.reason:  # a Cloud API failure is announced (and threaded) by outbound
                 who = await self.identities.mention(attendant) or attendant
                 await self._line(channel, thread, texts.THREAD_SEND_FAILED.format(
-                    who=who, reason=escape(outcome.reason)))
+                    who=who, reason=outcome.reason))
             return
         if outcome.wamid:
             await self.ledger.put(sent_key(outcome.wamid), f"{channel} {ts}", THREAD_TTL)

@@ -8,6 +8,7 @@ from aiohttp import web
 from bot.background import Background
 from bot.metrics import Metrics
 from bot.settings import Settings
+from handoff.ledger import Ledger
 from handoff.manager import SessionManager
 from handoff.store import SessionStore
 
@@ -17,3 +18,5 @@ MANAGER = web.AppKey("manager", SessionManager)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 BACKGROUND = web.AppKey("background", Background)
 METRICS = web.AppKey("metrics", Metrics)
+#: Short-lived facts shared across processes (thread → phone, sent message → status).
+LEDGER = web.AppKey("ledger", Ledger)

@@ -18,24 +18,21 @@ from bot.whatsapp.tuning import Tuning
 from bot.whatsapp.worker import Worker
 from handoff import texts
 from handoff.inbox import MemoryInbox
-from handoff.ledger import DEFAULT_TTL, MemoryLedger
+from handoff.ledger import DEFAULT_TTL
 from handoff.store import StoreUnavailable
 from handoff.store.redis import RedisStore
 from handoff.store.redis_inbox import RedisInbox
-from handoff.store.redis_ledger import RedisLedger
 
 log = logging.getLogger("handoff.whatsapp")
 
 
 def setup_whatsapp(app: web.Application) -> None:
-    """Queue and ledger on the app's store (Redis shares them across processes)."""
+    """The queue on the app's store (Redis shares it across processes)."""
     store = app[STORE]
     if isinstance(store, RedisStore):
         app[INBOX] = RedisInbox(store.redis, store.prefix)
-        app[LEDGER] = RedisLedger(store.redis, store.prefix)
     else:
         app[INBOX] = MemoryInbox()
-        app[LEDGER] = MemoryLedger()
     app[TUNING] = Tuning(fact_ttl=app[SETTINGS].handoff_dedupe_ttl_seconds or DEFAULT_TTL)
     app.cleanup_ctx.append(_lifecycle)
 

@@ -90,7 +90,8 @@ async def test_liberar_by_the_holder_hands_back_to_the_bot(slack: SlackRig) -> N
     assert (await slack.session()).mode is Mode.AGENT
     await slack.settled()
     assert not slack.fake.calls["chat.postEphemeral"]
-    assert len(slack.fake.thread(CHANNEL, card.ts)) == 2
+    thread = [m.text for m in slack.fake.thread(CHANNEL, card.ts)]
+    assert len(thread) == 3 and thread[2].startswith("📋"), "take, release, hand-back summary"
 
 
 async def test_liberar_by_a_supervisor_succeeds(slack: SlackRig) -> None:

@@ -26,7 +26,12 @@ def test_bot_scopes() -> None:
     block = MANIFEST.split("    bot:\n", 1)[1].split("settings:", 1)[0]
     scopes = re.findall(r"^\s*- ([a-z:.]+)", block, re.M)
     assert scopes == ["chat:write", "commands", "users:read", "users:read.email",
-                      "usergroups:read", "channels:history"]
+                      "usergroups:read", "channels:history", "reactions:write"]
+
+
+def test_thread_replies_are_subscribed() -> None:
+    events = MANIFEST.split("bot_events:\n", 1)[1].split("interactivity:", 1)[0]
+    assert "- message.channels" in events
 
 
 def test_interactivity_is_on() -> None:

@@ -1,0 +1,235 @@
+"""The card's thread is the conversation: signed Slack `message` events and Meta payloads
+against the recording Slack, Graph API and relay servers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from bot.settings import Settings
+from tests.bot.slack.conftest import ANA, BRUNO, CHANNEL, PHONE, SlackRig
+from tests.bot.whatsapp.meta import envelope, status, value
+from tests.conftest import Running
+from tests.fakes.graph import FakeGraph, meta_signature
+from tests.fakes.relay import FakeRelay
+from tests.fakes.slack import FakeSlack, Message
+from tests.wait import eventually
+
+APP_SECRET = "test_app_secret"
+
+
+@pytest.fixture
+async def graph() -> AsyncIterator[FakeGraph]:
+    fake = await FakeGraph().start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def relay() -> AsyncIterator[FakeRelay]:
+    fake = await FakeRelay("segredo-relay").start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+def start(serve: Callable[..., Awaitable[Running]], slack_settings: Callable[..., Settings],
+          fake_slack: FakeSlack, graph: FakeGraph) -> Callable[..., Awaitable[SlackRig]]:
+    async def run(*, cloud: bool = True, **overrides: Any) -> SlackRig:
+        values: dict[str, Any] = {"whatsapp_app_secret": APP_SECRET}
+        if cloud:
+            values.update(whatsapp_access_token="EAAG-token", whatsapp_api_url=graph.url,
+                          whatsapp_phone_number_id="770000000000002")
+        r = SlackRig(await serve(slack_settings(**values, **overrides)), fake_slack)
+        await fake_slack.wait_for("auth.test")
+        return r
+    return run
+
+
+def reply(user: str, text: str, card: Message, ts: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "message", "channel": CHANNEL, "channel_type": "channel", "user": user,
+            "text": text, "ts": ts, "thread_ts": card.ts, "event_ts": ts, **extra}
+
+
+async def customer(r: SlackRig, text: str) -> None:
+    status_, body = await r.running.json("POST", "/webhook/whatsapp",
+                                         json={"phone": PHONE, "message": text})
+    assert status_ == 200, body
+
+
+def lines(fake: FakeSlack, card: Message) -> list[str]:
+    return [m.text for m in fake.thread(CHANNEL, card.ts)]
+
+
+def reactions(fake: FakeSlack, ts: str) -> list[str]:
+    return [c.params["name"] for c in fake.calls["reactions.add"] if c.params["timestamp"] == ts]
+
+
+async def test_customer_messages_land_in_the_thread_in_order_once(
+        start: Callable[..., Awaitable[SlackRig]], fake_slack: FakeSlack) -> None:
+    r = await start()
+    card = await r.escalate()
+    for text in ("alô?", "tem alguém aí?", "é sobre o pedido 42"):
+        await customer(r, text)
+    assert (await r.take(card, ANA))[0] == 200
+    await eventually(lambda: _mode(r, "human"))
+    await customer(r, "oi Ana")
+    await r.settled()
+    said = [t for t in lines(fake_slack, card) if t.startswith("💬")]
+    assert [t.split(":* ", 1)[1] for t in said] == ["alô?", "tem alguém aí?",
+                                                     "é sobre o pedido 42", "oi Ana"]
+
+
+async def test_holder_reply_reaches_the_customer_once(
+        start: Callable[..., Awaitable[SlackRig]], fake_slack: FakeSlack,
+        graph: FakeGraph) -> None:
+    r = await start()
+    card = await r.escalate()
+    assert (await r.take(card, ANA))[0] == 200
+    await eventually(lambda: _mode(r, "human"))
+    event = reply(ANA, "Olá! Sou a Ana, vou te ajudar.", card, "1767225700.000200")
+    for retry in (None, 1, 2):
+        status_, _ = await r.event(event, event_id="Ev0REPLY1", retry=retry)
+        assert status_ == 200
+    sends = await graph.wait_sends(1)
+    await r.settled()
+    await asyncio.sleep(0.2)
+    assert [(s.to, s.text) for s in graph.sends] == [(PHONE, "Olá! Sou a Ana, vou te ajudar.")]
+    assert sends[0].to == PHONE
+    assert reactions(fake_slack, "1767225700.000200") == ["heavy_check_mark"]
+    session = await r.session()
+    assert session.last_human_message is not None and session.human_messages == 1
+    assert session.human_attendant == "ana@empresa.com"
+
+
+async def test_non_holder_reply_is_not_sent_and_gets_the_hint(
+        start: Callable[..., Awaitable[SlackRig]], fake_slack: FakeSlack,
+        graph: FakeGraph) -> None:
+    r = await start()
+    card = await r.escalate()
+    assert (await r.take(card, ANA))[0] == 200
+    await eventually(lambda: _mode(r, "human"))
+    await r.event(reply(BRUNO, "eu respondo!", card, "1767225701.000100"))
+    hints = await fake_slack.until(lambda: [c for c in fake_slack.calls["chat.postEphemeral"]
+                                            if c.params.get("user") == BRUNO])
+    blocks = json.loads(hints[0].params["blocks"]) if isinstance(
+        hints[0].params["blocks"], str) else hints[0].params["blocks"]
+    assert any(e.get("text", {}).get("text") == "Assumir"
+               for b in blocks if b["type"] == "actions" for e in b["elements"])
+    await r.settled()
+    assert graph.requests == []
+    assert (await r.session()).human_attendant == "ana@empresa.com"
+
+
+async def test_first_reply_while_waiting_takes_the_conversation(
+        start: Callable[..., Awaitable[SlackRig]], graph: FakeGraph) -> None:
+    r = await start()
+    card = await r.escalate()
+    await r.event(reply(BRUNO, "Oi! Sou o Bruno.", card, "1767225702.000100"))
+    await graph.wait_sends(1)
+    session = await r.session()
+    assert session.mode.value == "human" and session.human_attendant == "bruno@empresa.com"
+    history = [(e.event, e.source) for e in await r.manager.history(PHONE)]
+    assert ("takeover", "slack") in history
+
+
+async def test_notes_stay_internal_and_bots_and_edits_are_ignored(
+        start: Callable[..., Awaitable[SlackRig]], fake_slack: FakeSlack,
+        graph: FakeGraph) -> None:
+    r = await start()
+    card = await r.escalate()
+    assert (await r.take(card, ANA))[0] == 200
+    await eventually(lambda: _mode(r, "human"))
+    await r.event(reply(ANA, "Nota: cliente VIP, cuidado", card, "1767225703.000100"))
+    await r.event(reply(ANA, "eu sou um bot", card, "1767225703.000200", bot_id="B0BOT"))
+    await r.event(reply(ANA, "editada", card, "1767225703.000300", subtype="message_changed"))
+    await r.event(reply(ANA, "apagada", card, "1767225703.000400", subtype="message_deleted"))
+    await fake_slack.until(lambda: reactions(fake_slack, "1767225703.000100"))
+    await r.settled()
+    await asyncio.sleep(0.2)
+    assert graph.requests == []
+    assert reactions(fake_slack, "1767225703.000100") == ["memo"]
+    events = [(e.event, e.actor) for e in await r.manager.history(PHONE)]
+    assert ("note", "ana@empresa.com") in events
+
+
+async def test_relay_carries_replies_without_the_cloud_api(
+        start: Callable[..., Awaitable[SlackRig]], relay: FakeRelay) -> None:
+    r = await start(cloud=False, handoff_outbound_url=relay.url,
+                    handoff_outbound_secret="segredo-relay")
+    card = await r.escalate()
+    assert (await r.take(card, ANA))[0] == 200
+    await eventually(lambda: _mode(r, "human"))
+    await r.event(reply(ANA, "Olá pelo relay", card, "1767225704.000100"))
+    await eventually(lambda: relay.accepted)
+    assert relay.accepted == [{"phone": PHONE, "message": "Olá pelo relay",
+                               "attendant_id": "ana@empresa.com", "session_mode": "human"}]
+
+
+async def test_failed_send_shows_in_the_thread(start: Callable[..., Awaitable[SlackRig]],
+                                               fake_slack: FakeSlack,
+                                               graph: FakeGraph) -> None:
+    r = await start()
+    card = await r.escalate()
+    assert (await r.take(card, ANA))[0] == 200
+    await eventually(lambda: _mode(r, "human"))
+    graph.window_expired()
+    await r.event(reply(ANA, "ainda está aí?", card, "1767225705.000100"))
+    await fake_slack.until(lambda: reactions(fake_slack, "1767225705.000100"))
+    await r.settled()
+    assert reactions(fake_slack, "1767225705.000100") == ["x"]
+    assert any("24h" in t or "24 h" in t for t in lines(fake_slack, card))
+
+
+async def test_delivery_statuses_become_reactions(start: Callable[..., Awaitable[SlackRig]],
+                                                  fake_slack: FakeSlack,
+                                                  graph: FakeGraph) -> None:
+    r = await start()
+    card = await r.escalate()
+    assert (await r.take(card, ANA))[0] == 200
+    await eventually(lambda: _mode(r, "human"))
+    ts = "1767225706.000100"
+    await r.event(reply(ANA, "Seu pedido saiu.", card, ts))
+    sent = (await graph.wait_sends(1))[0]
+    await fake_slack.until(lambda: reactions(fake_slack, ts))
+    for state in ("delivered", "read", "delivered"):
+        body = json.dumps(envelope(value(statuses=[status(sent.wamid or "", state, PHONE)])))
+        async with r.running.request("POST", "/webhook/whatsapp", data=body.encode(), headers={
+                "Content-Type": "application/json",
+                "X-Hub-Signature-256": meta_signature(APP_SECRET, body.encode())}) as resp:
+            assert resp.status == 200
+    await fake_slack.until(lambda: len(reactions(fake_slack, ts)) >= 3)
+    await r.settled()
+    await asyncio.sleep(0.2)
+    assert reactions(fake_slack, ts) == ["heavy_check_mark", "ballot_box_with_check", "eyes"]
+
+
+async def test_release_posts_the_summary(start: Callable[..., Awaitable[SlackRig]],
+                                         fake_slack: FakeSlack) -> None:
+    r = await start()
+    card = await r.escalate()
+    assert (await r.take(card, ANA))[0] == 200
+    await eventually(lambda: _mode(r, "human"))
+    await customer(r, "obrigado")
+    await r.event(reply(ANA, "De nada!", card, "1767225707.000100"))
+    await eventually(lambda: _human_messages(r, 1))
+    assert (await r.release(card, ANA))[0] == 200
+    summary = await fake_slack.until(lambda: [t for t in lines(fake_slack, card)
+                                              if t.startswith("📋")])
+    assert "2 mensagem(ns) do cliente, 1 do atendimento" in summary[0]
+    session = await r.session()
+    assert session.metadata["handoff_summary"]["attendant"] == "ana@empresa.com"
+
+
+async def _mode(r: SlackRig, mode: str) -> bool:
+    session = await r.manager.get(PHONE)
+    return session is not None and session.mode.value == mode
+
+
+async def _human_messages(r: SlackRig, count: int) -> bool:
+    session = await r.manager.get(PHONE)
+    return session is not None and session.human_messages >= count
