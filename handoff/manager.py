@@ -174,10 +174,11 @@ class SessionManager:
             out.metadata["escalation_requested"] = True
         elif step.reason is Reason.AGENT_ACTIVE and step.session is not None:
             out.should_respond = True
-            out.response = await self._agent_reply(step.session, text)
+            out.response = await self.agent_reply(step.session, text)
         return out
 
-    async def _agent_reply(self, session: Session, text: str) -> str:
+    async def agent_reply(self, session: Session, text: str) -> str:
+        """The bot's answer to `text`, or the fallback when it fails or is slow."""
         if self.responder is None:
             return texts.AGENT_FALLBACK
         try:

@@ -97,7 +97,7 @@ class Handler:
             "phone": m.key, "wamid": m.wamid, "mode": session.mode.value if session else None})
         if m.echo or session is None or session.mode is not Mode.AGENT:
             return None
-        return await self.manager._agent_reply(session, m.text)
+        return await self.manager.agent_reply(session, m.text)
 
     async def status(self, s: StatusUpdate) -> None:
         phone = await self.ledger.get(out_key(s.wamid)) or s.key
