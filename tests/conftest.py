@@ -16,7 +16,16 @@ from bot.web.keys import MANAGER
 from handoff.manager import SessionManager
 from handoff.store import MemoryStore, SessionStore
 from handoff.store.redis import RedisStore
+from tests.fakes.graph import FakeGraph
 from tests.redis_server import RedisServer
+
+
+@pytest.fixture
+async def graph() -> AsyncIterator[FakeGraph]:
+    """The Graph API (WhatsApp Cloud) on 127.0.0.1, recording what is sent."""
+    fake = await FakeGraph().start()
+    yield fake
+    await fake.stop()
 
 
 @pytest.fixture(scope="session")

@@ -79,7 +79,7 @@ async def test_webhook_table_over_http(running: Running) -> None:
     assert (a["reason"], a["session_mode"]) == ("recorded", "human")
     a = await post(message="Oi", sender_type="human", attendant_id="bia@empresa.com")
     assert (a["reason"], a["session_mode"]) == ("recorded", "human")
-    status, s = await running.json("GET", f"/session/{PHONE}/status")
+    _, s = await running.json("GET", f"/session/{PHONE}/status")
     assert s["human_attendant"] == "ana@empresa.com"
     a = await post(message="/liberar", sender_type="human", attendant_id="ana@empresa.com")
     assert (a["reason"], a["session_mode"]) == ("command", "agent")

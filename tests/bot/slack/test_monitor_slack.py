@@ -4,7 +4,7 @@ the Cloud API, against the recording Slack and Graph API servers."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -20,13 +20,6 @@ FAST = {"handoff_paused_alert_seconds": 0.5, "handoff_monitor_interval_seconds":
         "handoff_idle_alert_seconds": 0.5, "handoff_idle_release_seconds": 1.2,
         "slack_oncall": "S0ONCALL", "whatsapp_access_token": "EAAG-token",
         "whatsapp_phone_number_id": "770000000000002"}
-
-
-@pytest.fixture
-async def graph() -> AsyncIterator[FakeGraph]:
-    fake = await FakeGraph().start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture

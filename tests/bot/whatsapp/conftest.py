@@ -4,7 +4,6 @@ agent, and Meta's signed POSTs."""
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -24,26 +23,11 @@ from handoff.ledger import Ledger
 from handoff.manager import Notice, SessionManager
 from tests.bot.whatsapp.meta import PHONE_NUMBER_ID
 from tests.fakes.graph import FakeGraph, meta_signature
+from tests.wait import eventually as poll
 
 APP_SECRET = "test_app_secret"
 ACCESS_TOKEN = "EAAG-test-token"
 VERIFY_TOKEN = "GOOD"
-
-
-async def poll(check: Callable[[], Any], within: float = 10.0) -> Any:
-    """Poll `check()` (awaited if it returns an awaitable) until truthy, and return it;
-    `within` only guards against hanging."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        value = check()
-        if inspect.isawaitable(value):
-            value = await value
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 @dataclass
@@ -108,13 +92,6 @@ class WaApp:
         if not self.stopped:
             self.stopped = True
             await self.runner.cleanup()
-
-
-@pytest.fixture
-async def graph() -> AsyncIterator[FakeGraph]:
-    fake = await FakeGraph().start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture
