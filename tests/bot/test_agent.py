@@ -132,3 +132,19 @@ async def test_slow_agent_gives_the_fallback_within_the_timeout(
     elapsed = time.monotonic() - started
     assert body["response"] == texts.AGENT_FALLBACK
     assert elapsed < 0.3 + 1.0, "the contract: fallback within the timeout plus one second"
+
+
+async def test_a_hanging_agent_does_not_stall_the_service(
+        serve: Serve, make_settings: Callable[..., Settings],
+        agent: tuple[AgentServer, str]) -> None:
+    server, url = agent
+    server.delay = 4.0
+    r = await serve(make_settings(agent_url=url + "/json", agent_timeout_seconds=1.0))
+    slow = [asyncio.create_task(_say(r, f"oi {n}")) for n in range(5)]
+    await asyncio.sleep(0.1)
+    status, body = await r.json("GET", "/healthz")
+    assert status == 200 and not any(t.done() for t in slow), "answered while the agent hangs"
+    status, body = await r.json("POST", f"/session/{PHONE}/takeover", json={"attendant_id": "a"})
+    assert status == 200
+    answers = await asyncio.gather(*slow)
+    assert all(a["response"] in (texts.AGENT_FALLBACK, None) for a in answers)
