@@ -142,9 +142,9 @@ async def test_a_hanging_agent_does_not_stall_the_service(
     r = await serve(make_settings(agent_url=url + "/json", agent_timeout_seconds=1.0))
     slow = [asyncio.create_task(_say(r, f"oi {n}")) for n in range(5)]
     await asyncio.sleep(0.1)
-    status, body = await r.json("GET", "/healthz")
+    status, _ = await r.json("GET", "/healthz")
     assert status == 200 and not any(t.done() for t in slow), "answered while the agent hangs"
-    status, body = await r.json("POST", f"/session/{PHONE}/takeover", json={"attendant_id": "a"})
+    status, _ = await r.json("POST", f"/session/{PHONE}/takeover", json={"attendant_id": "a"})
     assert status == 200
     answers = await asyncio.gather(*slow)
     assert all(a["response"] in (texts.AGENT_FALLBACK, None) for a in answers)
