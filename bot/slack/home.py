@@ -6,9 +6,9 @@ list changes. Refreshes are batched: whatever changes while one round is publish
 within the pause between rounds, goes out in the next round, so a storm of changes costs
 one `views.publish` per viewer per round and the rounds stay under Slack's Tier 4 limit.
 
-Who opened Home lately is kept per process (a bounded, expiring set): a change made in
-another process reaches them when that process's viewers are refreshed, or at their next
-opening. A Home-tab click carries no channel nor `response_url`, so what the card would say
+Who opened Home lately is kept in the store (a bounded, expiring set shared by every process),
+so a change made in any process refreshes every recent viewer. A Home-tab click carries no
+channel nor `response_url`, so what the card would say
 ephemerally is shown at the top of the clicker's Home instead.
 """
 
@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +32,7 @@ from handoff import texts
 from handoff.machine import Reason, Sender
 from handoff.manager import Change, MessageResult, SessionManager
 from handoff.model import Mode, Session
-from handoff.store import StoreUnavailable
+from handoff.store import SessionStore, StoreUnavailable
 
 log = logging.getLogger("handoff.slack")
 
@@ -160,26 +159,23 @@ def home_view(rows: list[Row], *, now: float, notice: str | None = None,
 
 
 class RecentUsers:
-    """The users who opened Home lately: at most `limit`, each forgotten after `ttl`."""
+    """The users who opened Home lately, kept in the store so every process refreshes them:
+    at most `limit`, each forgotten after `ttl`."""
 
-    def __init__(self, *, ttl: float, limit: int,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    GROUP = "slack:home:viewers"
+
+    def __init__(self, store: SessionStore, *, ttl: float, limit: int,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.store = store
         self.ttl = ttl
         self.limit = limit
         self.clock = clock
-        self._seen: OrderedDict[str, float] = OrderedDict()
 
-    def touch(self, user: str) -> None:
-        self._seen[user] = self.clock()
-        self._seen.move_to_end(user)
-        while len(self._seen) > self.limit:
-            self._seen.popitem(last=False)
+    async def touch(self, user: str) -> None:
+        await self.store.mark_recent(self.GROUP, user, self.clock(), self.limit)
 
-    def recent(self) -> set[str]:
-        cutoff = self.clock() - self.ttl
-        while self._seen and next(iter(self._seen.values())) < cutoff:
-            self._seen.popitem(last=False)
-        return set(self._seen)
+    async def recent(self) -> set[str]:
+        return set(await self.store.recent_members(self.GROUP, self.clock() - self.ttl))
 
 
 class HomeTab:
@@ -196,7 +192,7 @@ class HomeTab:
         self.actions = actions
         self.background = background
         self.supervisors = frozenset(supervisors)
-        self.viewers = RecentUsers(ttl=viewers_ttl, limit=max_viewers)
+        self.viewers = RecentUsers(manager.store, ttl=viewers_ttl, limit=max_viewers)
         #: Pause between refresh rounds: at least this, and `per_viewer` per user published
         #: (0.7 s keeps rounds under ~90 `views.publish` a minute).
         self.min_interval = min_interval
@@ -210,7 +206,7 @@ class HomeTab:
     # ---- manager listeners (must not block)
 
     def on_change(self, change: Change) -> None:
-        self.refresh(self.viewers.recent())
+        self.background.spawn(self._refresh_viewers(), name="slack_home_viewers")
 
     def on_message(self, sender: Sender, result: MessageResult) -> None:
         """A text that changes who waits (not the bot's own chatter) changes the list."""
@@ -218,7 +214,10 @@ class HomeTab:
         if s is None or result.reason is Reason.DUPLICATE:
             return
         if sender is Sender.HUMAN or (sender is Sender.CUSTOMER and s.mode is not Mode.AGENT):
-            self.refresh(self.viewers.recent())
+            self.background.spawn(self._refresh_viewers(), name="slack_home_viewers")
+
+    async def _refresh_viewers(self) -> None:
+        self.refresh(await self.viewers.recent())
 
     def refresh(self, users: Iterable[str]) -> None:
         """Publish these users' Homes in the next round."""
@@ -251,7 +250,7 @@ class HomeTab:
         user = event.get("user")
         if not isinstance(user, str) or not user or event.get("tab") == "messages":
             return
-        self.viewers.touch(user)
+        await self.viewers.touch(user)
         await self.publish(user)
 
     async def click(self, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -261,7 +260,7 @@ class HomeTab:
         if not isinstance(user, str) or not user or card_action is None:
             log.warning("slack_home_click_ignored", extra={"action": action.get("action_id")})
             return
-        self.viewers.touch(user)
+        await self.viewers.touch(user)
         value = action.get("value")
         answer = await self.actions.press(user, card_action,
                                           value if isinstance(value, str) else None)

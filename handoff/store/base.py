@@ -71,6 +71,14 @@ class SessionStore(ABC):
         """Add a line to a session's history that is not a mode change (a page, a failed send)."""
 
     @abstractmethod
+    async def mark_recent(self, group: str, member: str, now: float, limit: int) -> None:
+        """Remember `member` in `group` as seen at `now`, keeping only the `limit` latest."""
+
+    @abstractmethod
+    async def recent_members(self, group: str, since: float) -> list[str]:
+        """The members of `group` seen at or after `since`."""
+
+    @abstractmethod
     async def claim(self, key: str, ttl: float | None) -> bool:
         """True for the first caller to claim `key` (until it expires); False for any other."""
 

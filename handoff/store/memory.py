@@ -30,6 +30,7 @@ class MemoryStore(SessionStore):
         self._events: dict[str, list[Event]] = {}
         self._texts: dict[str, tuple[str, ...]] = {}
         self._claims: dict[str, float] = {}
+        self._recent: dict[str, dict[str, float]] = {}
         self._dedupe_ttl = dedupe_ttl
         self._clock = clock
         self._sweep_at = 0
@@ -112,6 +113,16 @@ class MemoryStore(SessionStore):
     async def log_event(self, phone: str, event: Event) -> None:
         if phone in self._sessions:
             self._events.setdefault(phone, []).append(event)
+
+    async def mark_recent(self, group: str, member: str, now: float, limit: int) -> None:
+        seen = self._recent.setdefault(group, {})
+        seen.pop(member, None)
+        seen[member] = now
+        while len(seen) > limit:
+            del seen[next(iter(seen))]
+
+    async def recent_members(self, group: str, since: float) -> list[str]:
+        return [m for m, at in self._recent.get(group, {}).items() if at >= since]
 
     async def claim(self, key: str, ttl: float | None) -> bool:
         return self._claim_now(key, ttl)

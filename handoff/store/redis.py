@@ -202,6 +202,23 @@ class RedisStore(SessionStore):
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
             raise StoreUnavailable(str(exc)) from exc
 
+    async def mark_recent(self, group: str, member: str, now: float, limit: int) -> None:
+        key = f"{self.prefix}r:{group}"
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.zadd(key, {member: now})
+                pipe.zremrangebyrank(key, 0, -(limit + 1))
+                await pipe.execute()
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def recent_members(self, group: str, since: float) -> list[str]:
+        try:
+            found = await self.redis.zrangebyscore(f"{self.prefix}r:{group}", since, "+inf")
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return [str(m) for m in found]
+
     async def claim(self, key: str, ttl: float | None) -> bool:
         try:
             ok = await self.redis.set(f"{self.prefix}c:{key}", "1", nx=True,

@@ -368,3 +368,11 @@ async def test_release_keeps_a_hand_back_summary(manager: SessionManager) -> Non
     s = await manager.get(PHONE)
     assert s is not None and (s.customer_messages, s.human_messages) == (0, 0), \
         "a new stretch counts from zero"
+
+
+async def test_recent_members_are_bounded_and_expire(store: SessionStore) -> None:
+    for n, user in enumerate(["U1", "U2", "U3", "U2"]):
+        await store.mark_recent("home", user, 100.0 + n, limit=2)
+    assert sorted(await store.recent_members("home", 0)) == ["U2", "U3"]
+    assert await store.recent_members("home", 103.0) == ["U2"]
+    assert await store.recent_members("other", 0) == []
