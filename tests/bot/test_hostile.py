@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.parse
 from collections.abc import Iterator
 from typing import Any
@@ -12,17 +13,23 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.fakes.graph import meta_signature
+from tests.fakes.slack import signature
 from tests.live_service import LiveService
-from tests.redis_server import RedisServer
+from tests.redis_server import RedisServer, free_port
 
 TOKEN = "hostile-token"
+APP_SECRET = "hostile-app-secret"
+SLACK_SECRET = "hostile-signing-secret"
 AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 
 
 @pytest.fixture(scope="module", params=["memory", "redis"])
 def service(request: pytest.FixtureRequest,
             redis_server: RedisServer) -> Iterator[tuple[LiveService, redis.Redis | None]]:
-    env = {"HANDOFF_API_TOKEN": TOKEN}
+    env = {"HANDOFF_API_TOKEN": TOKEN, "WHATSAPP_APP_SECRET": APP_SECRET,
+           "SLACK_BOT_TOKEN": "xoxb-hostile", "SLACK_SIGNING_SECRET": SLACK_SECRET,
+           "SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/"}
     client = None
     if request.param == "redis":
         env["REDIS_URL"] = redis_server.url.replace("/0", "/3")
@@ -133,4 +140,70 @@ def test_odd_headers(service: tuple[LiveService, redis.Redis | None],
                             b'{"phone": "5531999999999", "message": "oi"}', headers)
     assert status < 500
     if status >= 400:
+        assert snapshot(svc, client) == before
+
+
+meta_values = st.fixed_dictionaries({}, optional={
+    "messaging_product": json_values, "metadata": json_values,
+    "contacts": st.lists(st.fixed_dictionaries({}, optional={
+        "wa_id": phones, "profile": json_values, "user_id": json_values}), max_size=2)
+    | json_values,
+    "messages": st.lists(st.fixed_dictionaries({}, optional={
+        "from": phones, "id": json_values, "type": st.sampled_from(
+            ["text", "image", "interactive", "location", "audio", "sticker", "x"]) | json_values,
+        "text": json_values, "image": json_values, "interactive": json_values,
+        "timestamp": json_values}), max_size=3) | json_values,
+    "statuses": st.lists(json_values, max_size=2) | json_values,
+    "errors": json_values})
+meta_bodies = st.fixed_dictionaries({"object": st.just("whatsapp_business_account")}, optional={
+    "entry": st.lists(st.fixed_dictionaries({}, optional={
+        "id": json_values, "changes": st.lists(st.fixed_dictionaries({}, optional={
+            "field": st.sampled_from(["messages", "smb_message_echoes"]) | json_values,
+            "value": meta_values | json_values}), max_size=2) | json_values}), max_size=2)
+    | json_values})
+
+
+@SETTINGS
+@given(body=meta_bodies, sign=st.booleans())
+def test_meta_payloads(service: tuple[LiveService, redis.Redis | None], body: dict[str, Any],
+                       sign: bool) -> None:
+    svc, client = service
+    raw = json.dumps(body).encode()
+    headers = {"Content-Type": "application/json",
+               "X-Hub-Signature-256": meta_signature(APP_SECRET if sign else "wrong", raw)}
+    before = snapshot(svc, client)
+    status, answer = svc.request("POST", "/webhook/whatsapp", raw, headers)
+    assert status < 500, answer
+    if not sign:
+        assert status == 401
+    if status >= 400:
+        assert snapshot(svc, client) == before
+
+
+form_values = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF), max_size=40)
+
+
+@SETTINGS
+@given(fields=st.dictionaries(st.sampled_from(
+           ["command", "text", "user_id", "channel_id", "response_url", "trigger_id",
+            "payload", "type", "team_id", "token", "ssl_check"]), form_values, max_size=6),
+       skew=st.integers(min_value=-1000, max_value=1000), sign=st.booleans(),
+       as_json=st.booleans())
+def test_slack_endpoint(service: tuple[LiveService, redis.Redis | None],
+                        fields: dict[str, str], skew: int, sign: bool, as_json: bool) -> None:
+    svc, client = service
+    if as_json:
+        raw = json.dumps(fields).encode()
+        ctype = "application/json"
+    else:
+        raw = urllib.parse.urlencode(fields).encode()
+        ctype = "application/x-www-form-urlencoded"
+    ts = str(int(time.time()) + skew)
+    headers = {"Content-Type": ctype, "X-Slack-Request-Timestamp": ts,
+               "X-Slack-Signature": signature(SLACK_SECRET if sign else "nope", ts, raw)}
+    before = snapshot(svc, client)
+    status, answer = svc.request("POST", "/slack/events", raw, headers)
+    assert status < 500, answer
+    if not sign or abs(skew) > 300:
+        assert status == 401
         assert snapshot(svc, client) == before
