@@ -124,8 +124,11 @@ class ThreadBridge:
                 await self._hint(channel, thread, user, phone,
                                  texts.THREAD_NOT_HOLDER.format(phone=phone, holder=holder))
                 return
-        await self.manager.handle_message(phone, text, Sender.HUMAN, attendant=attendant,
-                                          message_id=f"slack:{channel}:{ts}", source="slack")
+        recorded = await self.manager.handle_message(
+            phone, text, Sender.HUMAN, attendant=attendant, message_id=f"slack:{channel}:{ts}",
+            source="slack")
+        if recorded.reason is Reason.DUPLICATE:
+            return  # the same Slack message delivered again (another event id, another process)
         await self._send(phone, text, attendant, channel, ts, thread)
 
     async def _send(self, phone: str, text: str, attendant: str, channel: str, ts: str,

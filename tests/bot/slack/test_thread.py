@@ -228,3 +228,18 @@ async def _mode(r: SlackRig, mode: str) -> bool:
 async def _human_messages(r: SlackRig, count: int) -> bool:
     session = await r.manager.get(PHONE)
     return session is not None and session.human_messages >= count
+
+
+async def test_the_same_reply_delivered_twice_is_sent_once(
+        start: Callable[..., Awaitable[SlackRig]], graph: FakeGraph) -> None:
+    r = await start()
+    card = await r.escalate()
+    assert (await r.take(card, ANA))[0] == 200
+    await eventually(lambda: _mode(r, "human"))
+    event = reply(ANA, "Uma vez só.", card, "1767225708.000100")
+    await r.event(event, event_id="Ev0FIRST")
+    await r.event(event, event_id="Ev0SECOND")  # e.g. over Socket Mode and HTTP
+    await graph.wait_sends(1)
+    await r.settled()
+    await asyncio.sleep(0.2)
+    assert [s.text for s in graph.sends] == ["Uma vez só."]
