@@ -17,11 +17,11 @@ from aiohttp import web
 from bot.metrics import Metrics
 from bot.settings import Settings
 from handoff import texts
+from handoff.cancel import raise_if_cancelled
 from handoff.machine import Outcome
 from handoff.manager import Notice, SessionManager
 from handoff.model import Mode, Session
 from handoff.store import StoreUnavailable
-from handoff.store.redis_inbox import raise_if_cancelled
 from handoff.watch import Alert, AlertKind, Thresholds, due
 
 log = logging.getLogger("handoff.monitor")

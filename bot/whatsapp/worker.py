@@ -19,9 +19,9 @@ from typing import Any
 
 from bot.whatsapp.handling import Handler
 from bot.whatsapp.tuning import Tuning
+from handoff.cancel import raise_if_cancelled
 from handoff.inbox import Entry, Inbox
 from handoff.store import StoreUnavailable
-from handoff.store.redis_inbox import raise_if_cancelled
 
 log = logging.getLogger("handoff.whatsapp")
 

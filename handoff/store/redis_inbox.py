@@ -9,7 +9,6 @@ so the stream holds only unfinished work.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from handoff.cancel import raise_if_cancelled
 from handoff.inbox import Entry, Inbox
 from handoff.store.base import StoreUnavailable
 
@@ -33,18 +33,6 @@ end
 if not ok then return false end
 return redis.call('XADD', KEYS[2], '*', 'b', ARGV[2])
 """
-
-
-def raise_if_cancelled() -> None:
-    """Re-raise a cancellation that a library swallowed.
-
-    On Python 3.11, `asyncio.wait_for` (which redis-py uses for `socket_timeout`) can lose a
-    `cancel()` that lands as the command completes; the task stays marked as cancelling but
-    runs on, and a worker loop would never stop. The mark is still there: honour it.
-    """
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
 
 
 @contextmanager
