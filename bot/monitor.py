@@ -38,8 +38,8 @@ def mention(slack_id: str) -> str:
 
 
 def customer_name(session: Session) -> str:
-    name = session.metadata.get("profile_name")
-    return f"{name} ({session.phone})" if isinstance(name, str) and name else session.phone
+    name = session.profile_name
+    return f"{name} ({session.phone})" if name else session.phone
 
 
 class Monitor:

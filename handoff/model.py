@@ -26,6 +26,10 @@ class Source(enum.StrEnum):
     MONITOR = "monitor"
 
 
+#: Where the WhatsApp profile name is kept on a session's metadata.
+PROFILE_NAME = "profile_name"
+
+
 def iso(ts: float | None) -> str | None:
     """UTC ISO 8601 without an offset: the seed's monitor compares with `datetime.utcnow()`."""
     if ts is None:
@@ -51,6 +55,12 @@ class Session:
     #: Messages each way since the customer last left the bot (the hand-back summary's counts).
     customer_messages: int = 0
     human_messages: int = 0
+
+    @property
+    def profile_name(self) -> str | None:
+        """The customer's WhatsApp name, when a Cloud API message told us (metadata)."""
+        name = self.metadata.get(PROFILE_NAME)
+        return name.strip() or None if isinstance(name, str) else None
 
     def to_json(self) -> dict[str, Any]:
         return {

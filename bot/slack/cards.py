@@ -52,7 +52,7 @@ class CardView:
         s = self.session
         return (s.mode, s.human_attendant, s.paused_at, s.taken_at, self.holder,
                 self.last.at if self.last else None, tuple(self.messages),
-                s.metadata.get("profile_name"))
+                s.profile_name)
 
 
 def _status(view: CardView) -> str:
@@ -87,10 +87,9 @@ def card(view: CardView) -> tuple[str, list[dict[str, Any]]]:
     s = view.session
     mode = s.mode.value
     fields = [{"type": "mrkdwn", "text": texts.SLACK_FIELD_PHONE.format(phone=s.phone)}]
-    name = s.metadata.get("profile_name")
-    if isinstance(name, str) and name.strip():
+    if s.profile_name:
         fields.append({"type": "mrkdwn",
-                       "text": texts.SLACK_FIELD_NAME.format(name=escape(name.strip()[:100]))})
+                       "text": texts.SLACK_FIELD_NAME.format(name=escape(s.profile_name[:100]))})
     if s.paused_at:
         fields.append({"type": "mrkdwn",
                        "text": texts.SLACK_FIELD_SINCE.format(time=slack_since(s.paused_at))})

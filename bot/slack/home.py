@@ -114,8 +114,7 @@ def _status(row: Row) -> str:
 def _row_blocks(row: Row, supervisor: bool) -> list[dict[str, Any]]:
     s = row.session
     phone = escape(s.phone)
-    raw_name = s.metadata.get("profile_name")
-    name = raw_name.strip()[:_MAX_NAME] if isinstance(raw_name, str) else ""
+    name = (s.profile_name or "")[:_MAX_NAME]
     title = texts.SLACK_HOME_NAMED.format(name=escape(name), phone=phone) if name else phone
     last = " ".join((s.last_customer_text or "").split())[:_MAX_TEXT]
     text = texts.SLACK_HOME_ROW.format(

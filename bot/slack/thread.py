@@ -26,7 +26,7 @@ from handoff import texts
 from handoff.ledger import Ledger
 from handoff.machine import Outcome, Reason, Sender
 from handoff.manager import MessageResult, Notice, SessionManager
-from handoff.model import Mode, Session
+from handoff.model import Mode
 
 log = logging.getLogger("handoff.slack")
 
@@ -55,11 +55,6 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def customer_name(session: Session) -> str:
-    name = session.metadata.get("profile_name")
-    return name if isinstance(name, str) and name else session.phone
-
-
 class ThreadBridge:
     """Both directions between a card's thread and the customer."""
 
@@ -82,7 +77,7 @@ class ThreadBridge:
         if sender is not Sender.CUSTOMER or session is None or result.reason not in (
                 Reason.WAITING_HUMAN, Reason.HUMAN_ACTIVE):
             return
-        text = texts.THREAD_CUSTOMER.format(who=escape(customer_name(session)),
+        text = texts.THREAD_CUSTOMER.format(who=escape(session.profile_name or session.phone),
                                             text=escape(session.last_customer_text or ""))
         self.notifier.on_notice(Notice(session.phone, "customer_message", text))
 

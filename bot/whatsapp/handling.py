@@ -20,7 +20,7 @@ from bot.whatsapp.tuning import Tuning
 from handoff.ledger import Ledger
 from handoff.machine import Reason, Sender
 from handoff.manager import Notice, SessionManager
-from handoff.model import Mode
+from handoff.model import PROFILE_NAME, Mode
 
 log = logging.getLogger("handoff.whatsapp")
 
@@ -69,7 +69,7 @@ class Handler:
             await self.ledger.put(address_key(m.key), m.address, self.tuning.fact_ttl)
         result = await self.manager.handle_message(
             m.key, m.text, Sender.HUMAN if m.echo else Sender.CUSTOMER, message_id=m.wamid,
-            metadata={"profile_name": m.profile_name} if m.profile_name else None,
+            metadata={PROFILE_NAME: m.profile_name} if m.profile_name else None,
             source="whatsapp")
         response = result.response if result.should_respond else None
         if result.reason is Reason.DUPLICATE:
