@@ -199,13 +199,16 @@ class HomeTab:
         self.notice_ttl = notice_ttl
         self._notices: dict[str, tuple[str, float]] = {}
         self._due: set[str] = set()
+        #: Every recent viewer is due: read from the store when the round starts, so a burst
+        #: of changes costs one lookup and one round, whichever process the viewers used.
+        self._all_due = False
         self._running = False
         self._next_at = 0.0
 
     # ---- manager listeners (must not block)
 
     def on_change(self, change: Change) -> None:
-        self.background.spawn(self._refresh_viewers(), name="slack_home_viewers")
+        self.refresh_all()
 
     def on_message(self, sender: Sender, result: MessageResult) -> None:
         """A text that changes who waits (not the bot's own chatter) changes the list."""
@@ -213,21 +216,31 @@ class HomeTab:
         if s is None or result.reason is Reason.DUPLICATE:
             return
         if sender is Sender.HUMAN or (sender is Sender.CUSTOMER and s.mode is not Mode.AGENT):
-            self.background.spawn(self._refresh_viewers(), name="slack_home_viewers")
+            self.refresh_all()
 
-    async def _refresh_viewers(self) -> None:
-        self.refresh(await self.viewers.recent())
+    def refresh_all(self) -> None:
+        """Publish every recent viewer's Home in the next round."""
+        self._all_due = True
+        self._start()
 
     def refresh(self, users: Iterable[str]) -> None:
         """Publish these users' Homes in the next round."""
         self._due.update(users)
-        if self._due and not self._running:
+        self._start()
+
+    def _start(self) -> None:
+        if (self._due or self._all_due) and not self._running:
             self._running = True
             self.background.spawn(self._rounds(), name="slack_home_refresh")
 
     async def _rounds(self) -> None:
         try:
-            while self._due:
+            while self._due or self._all_due:
+                if self._all_due:
+                    self._all_due = False
+                    self._due |= await self.viewers.recent()
+                    if not self._due:
+                        continue
                 pause = self._next_at - time.monotonic()
                 if pause > 0:
                     await asyncio.sleep(pause)
