@@ -81,9 +81,7 @@ async def test_holder_reply_reaches_the_customer_once(
         start: Callable[..., Awaitable[SlackRig]], fake_slack: FakeSlack,
         graph: FakeGraph) -> None:
     r = await start()
-    card = await r.escalate()
-    assert (await r.take(card, ANA))[0] == 200
-    await eventually(lambda: _mode(r, "human"))
+    card = await taken_by_ana(r)
     event = reply(ANA, "Olá! Sou a Ana, vou te ajudar.", card, "1767225700.000200")
     for retry in (None, 1, 2):
         status_, _ = await r.event(event, event_id="Ev0REPLY1", retry=retry)
@@ -103,9 +101,7 @@ async def test_non_holder_reply_is_not_sent_and_gets_the_hint(
         start: Callable[..., Awaitable[SlackRig]], fake_slack: FakeSlack,
         graph: FakeGraph) -> None:
     r = await start()
-    card = await r.escalate()
-    assert (await r.take(card, ANA))[0] == 200
-    await eventually(lambda: _mode(r, "human"))
+    card = await taken_by_ana(r)
     await r.event(reply(BRUNO, "eu respondo!", card, "1767225701.000100"))
     hints = await fake_slack.until(lambda: [c for c in fake_slack.calls["chat.postEphemeral"]
                                             if c.params.get("user") == BRUNO])
@@ -134,9 +130,7 @@ async def test_notes_stay_internal_and_bots_and_edits_are_ignored(
         start: Callable[..., Awaitable[SlackRig]], fake_slack: FakeSlack,
         graph: FakeGraph) -> None:
     r = await start()
-    card = await r.escalate()
-    assert (await r.take(card, ANA))[0] == 200
-    await eventually(lambda: _mode(r, "human"))
+    card = await taken_by_ana(r)
     await r.event(reply(ANA, "Nota: cliente VIP, cuidado", card, "1767225703.000100"))
     await r.event(reply(ANA, "eu sou um bot", card, "1767225703.000200", bot_id="B0BOT"))
     await r.event(reply(ANA, "editada", card, "1767225703.000300", subtype="message_changed"))
@@ -154,9 +148,7 @@ async def test_relay_carries_replies_without_the_cloud_api(
         start: Callable[..., Awaitable[SlackRig]], relay: FakeRelay) -> None:
     r = await start(cloud=False, handoff_outbound_url=relay.url,
                     handoff_outbound_secret="segredo-relay")
-    card = await r.escalate()
-    assert (await r.take(card, ANA))[0] == 200
-    await eventually(lambda: _mode(r, "human"))
+    card = await taken_by_ana(r)
     await r.event(reply(ANA, "Olá pelo relay", card, "1767225704.000100"))
     await eventually(lambda: relay.accepted)
     assert relay.accepted == [{"phone": PHONE, "message": "Olá pelo relay",
@@ -167,9 +159,7 @@ async def test_failed_send_shows_in_the_thread(start: Callable[..., Awaitable[Sl
                                                fake_slack: FakeSlack,
                                                graph: FakeGraph) -> None:
     r = await start()
-    card = await r.escalate()
-    assert (await r.take(card, ANA))[0] == 200
-    await eventually(lambda: _mode(r, "human"))
+    card = await taken_by_ana(r)
     graph.window_expired()
     await r.event(reply(ANA, "ainda está aí?", card, "1767225705.000100"))
     await fake_slack.until(lambda: reactions(fake_slack, "1767225705.000100"))
@@ -182,9 +172,7 @@ async def test_delivery_statuses_become_reactions(start: Callable[..., Awaitable
                                                   fake_slack: FakeSlack,
                                                   graph: FakeGraph) -> None:
     r = await start()
-    card = await r.escalate()
-    assert (await r.take(card, ANA))[0] == 200
-    await eventually(lambda: _mode(r, "human"))
+    card = await taken_by_ana(r)
     ts = "1767225706.000100"
     await r.event(reply(ANA, "Seu pedido saiu.", card, ts))
     sent = (await graph.wait_sends(1))[0]
@@ -206,9 +194,7 @@ async def test_delivery_statuses_become_reactions(start: Callable[..., Awaitable
 async def test_release_posts_the_summary(start: Callable[..., Awaitable[SlackRig]],
                                          fake_slack: FakeSlack) -> None:
     r = await start()
-    card = await r.escalate()
-    assert (await r.take(card, ANA))[0] == 200
-    await eventually(lambda: _mode(r, "human"))
+    card = await taken_by_ana(r)
     await customer(r, "obrigado")
     await r.event(reply(ANA, "De nada!", card, "1767225707.000100"))
     await eventually(lambda: _human_messages(r, 1))
@@ -218,6 +204,14 @@ async def test_release_posts_the_summary(start: Callable[..., Awaitable[SlackRig
     assert "2 mensagem(ns) do cliente, 1 do atendimento" in summary[0]
     session = await r.session()
     assert session.metadata["handoff_summary"]["attendant"] == "ana@empresa.com"
+
+
+async def taken_by_ana(r: SlackRig) -> Message:
+    """A customer asks for a person and Ana clicks Assumir; returns the card."""
+    card = await r.escalate()
+    assert (await r.take(card, ANA))[0] == 200
+    await eventually(lambda: _mode(r, "human"))
+    return card
 
 
 async def _mode(r: SlackRig, mode: str) -> bool:
@@ -233,9 +227,7 @@ async def _human_messages(r: SlackRig, count: int) -> bool:
 async def test_the_same_reply_delivered_twice_is_sent_once(
         start: Callable[..., Awaitable[SlackRig]], graph: FakeGraph) -> None:
     r = await start()
-    card = await r.escalate()
-    assert (await r.take(card, ANA))[0] == 200
-    await eventually(lambda: _mode(r, "human"))
+    card = await taken_by_ana(r)
     event = reply(ANA, "Uma vez só.", card, "1767225708.000100")
     await r.event(event, event_id="Ev0FIRST")
     await r.event(event, event_id="Ev0SECOND")  # e.g. over Socket Mode and HTTP
