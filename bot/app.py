@@ -1,52 +1,59 @@
-"""The application factory: one aiohttp app, built from settings, serving every route."""
+"""The application factory: one aiohttp app, built from settings, serving every route.
+
+It is the one place that knows which backend was chosen and how the parts fit: it builds the
+backend (store, outbox, claims, ledger, inbox), the manager, the one way to reach customers,
+and one outbox dispatcher per consumer group, and hands each adapter what it needs.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
 
+from bot import customer
 from bot.agent import AgentClient
 from bot.background import Background
+from bot.customer import CustomerSender
 from bot.metrics import Metrics, timing_middleware
 from bot.monitor import setup_monitor
+from bot.reach import Reach
+from bot.relay import Relay
 from bot.settings import Settings, secret
-from bot.slack import setup_slack
+from bot.slack import Slack, setup_slack
+from bot.slack import feed as slack_feed
 from bot.web import ops, sessions, webhook
 from bot.web.auth import auth_middleware
 from bot.web.dashboard import setup_dashboard
 from bot.web.errors import error_middleware
-from bot.web.keys import BACKGROUND, HTTP, LEDGER, MANAGER, METRICS, SETTINGS, STORE
-from bot.whatsapp import setup_whatsapp
+from bot.web.keys import BACKEND, BACKGROUND, DISPATCHERS, HTTP, MANAGER, METRICS, SETTINGS
+from bot.whatsapp.cloud import CloudClient
+from bot.whatsapp.mount import setup_whatsapp
+from bot.whatsapp.outbound import Outbound
+from bot.whatsapp.tuning import Tuning
 from handoff import texts
+from handoff.backends import Backend, memory_backend, redis_backend
+from handoff.delivery import Dispatcher, keep_trimmed
 from handoff.escalation import EscalationDetector
-from handoff.ledger import Ledger, MemoryLedger
+from handoff.ledger import DEFAULT_TTL
 from handoff.manager import SessionManager
-from handoff.store import MemoryStore, SessionStore
-from handoff.store.redis import RedisStore
-from handoff.store.redis_ledger import RedisLedger
 
 log = logging.getLogger("handoff")
 
 MAX_BODY = 1024 * 1024
 
 
-def build_store(settings: Settings) -> SessionStore:
+def build_backend(settings: Settings) -> Backend:
     ttl = settings.handoff_dedupe_ttl_seconds or None
     url = secret(settings.redis_url)
     if url:
-        return RedisStore(url, dedupe_ttl=ttl)
+        return redis_backend(url, dedupe_ttl=ttl, shards=settings.handoff_outbox_shards)
     log.warning("memory_store", extra={"detail": texts.MEMORY_STORE_WARNING})
-    return MemoryStore(dedupe_ttl=ttl)
-
-
-def build_ledger(store: SessionStore) -> Ledger:
-    """The ledger lives where the sessions do, so every process sees the same facts."""
-    if isinstance(store, RedisStore):
-        return RedisLedger(store.redis, store.prefix)
-    return MemoryLedger()
+    return memory_backend(ttl)
 
 
 def create_app(settings: Settings | None = None) -> web.Application:
@@ -56,36 +63,76 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY,
                           middlewares=[timing_middleware(metrics), error_middleware,
                                        auth_middleware])
-    store = build_store(settings)
+    backend = build_backend(settings)
     manager = SessionManager(
-        store, detector=EscalationDetector(settings.handoff_escalation_keywords),
-        supervisors=settings.slack_supervisors)
+        backend.store, backend.claims,
+        detector=EscalationDetector(settings.handoff_escalation_keywords),
+        supervisors=settings.slack_supervisors, observe=metrics.on_message)
+    background = Background()
+
+    def http() -> aiohttp.ClientSession:
+        return app[HTTP]
+
+    tuning = Tuning(fact_ttl=settings.handoff_dedupe_ttl_seconds or DEFAULT_TTL)
+    cloud = None
+    if settings.whatsapp_cloud_enabled:
+        cloud = Outbound(backend.ledger, CloudClient(
+            http, settings.whatsapp_api_url, settings.whatsapp_phone_number_id or "",
+            secret(settings.whatsapp_access_token) or ""), tuning)
+    relay = None
+    if settings.handoff_outbound_url:
+        relay = Relay(http, settings.handoff_outbound_url,
+                      secret(settings.handoff_outbound_secret))
+    failures = metrics.outbound_failures.labels("whatsapp" if cloud else "relay")
+    reach = Reach(manager, backend.ledger, cloud=cloud, relay=relay,
+                  origin_ttl=tuning.status_ttl, on_failure=failures.inc)
+
+    dispatchers = {group: Dispatcher(group, backend.outbox, backend.claims)
+                   for group in (customer.GROUP, Metrics.GROUP)}
+    CustomerSender(manager, reach, settings.handoff_holding_message).subscribe(
+        dispatchers[customer.GROUP])
+    metrics.subscribe(dispatchers[Metrics.GROUP])
+    slack = None
+    if settings.slack_enabled:
+        dispatchers[slack_feed.GROUP] = Dispatcher(slack_feed.GROUP, backend.outbox,
+                                                   backend.claims)
+        slack = Slack(settings, manager=manager, backend=backend, http=http,
+                      background=background, dispatcher=dispatchers[slack_feed.GROUP],
+                      on_failure=metrics.outbound_failures.labels("slack").inc)
+
     app[SETTINGS] = settings
-    app[STORE] = store
-    app[LEDGER] = build_ledger(store)
+    app[BACKEND] = backend
     app[MANAGER] = manager
-    app[BACKGROUND] = background = Background()
+    app[BACKGROUND] = background
     app[METRICS] = metrics
-    metrics.watch(manager)
+    app[DISPATCHERS] = dispatchers
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        http = aiohttp.ClientSession()
-        app[HTTP] = http
+        app[HTTP] = aiohttp.ClientSession()
         if settings.agent_url:
             manager.responder = AgentClient(settings.agent_url, settings.agent_kind,
-                                            settings.agent_timeout_seconds, http)
+                                            settings.agent_timeout_seconds, app[HTTP])
+        loop = asyncio.get_running_loop()
+        tasks = [loop.create_task(d.run(), name=f"outbox-{d.group}")
+                 for d in dispatchers.values()]
+        tasks.append(loop.create_task(keep_trimmed(backend.outbox), name="outbox-trim"))
         yield
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await background.drain()
-        await http.close()
-        await store.close()
+        await app[HTTP].close()
+        await backend.close()
 
     app.cleanup_ctx.append(lifecycle)
     app.add_routes(ops.routes)
     app.add_routes(webhook.routes)
     app.add_routes(sessions.routes)
-    # Adapters mount themselves below, one line each.
-    setup_slack(app)
-    setup_monitor(app)
-    setup_whatsapp(app)
+    setup_slack(app, slack)
+    setup_monitor(app, manager, settings)
+    setup_whatsapp(app, settings, manager=manager, inbox=backend.inbox, ledger=backend.ledger,
+                   reach=reach, tuning=tuning)
     setup_dashboard(app)
     return app

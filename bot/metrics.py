@@ -1,4 +1,9 @@
-"""Prometheus metrics, named as the contract lists them, fed by the manager's listeners."""
+"""Prometheus metrics, named as the contract lists them.
+
+Messages are counted as the manager handles them (in the process that handled them); what a
+change means (an escalation, a takeover, a page) is counted from the outbox's `metrics` group,
+once across processes. The outbox's own length and each group's lag are read at scrape time.
+"""
 
 from __future__ import annotations
 
@@ -14,16 +19,20 @@ from prometheus_client import (
     generate_latest,
 )
 
+from handoff.backends import Backend
+from handoff.delivery import Dispatcher
+from handoff.events import Happening, HoldingDue, ModeChanged, PageDue
 from handoff.machine import Reason, Sender
-from handoff.manager import Change, MessageResult, SessionManager
+from handoff.manager import MessageResult
 from handoff.model import Mode
-from handoff.store import SessionStore
 
 _CLAIM_BUCKETS = (5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400)
 
 
 class Metrics:
     """One registry per app, so several apps in one test process do not collide."""
+
+    GROUP = "metrics"
 
     def __init__(self) -> None:
         r = self.registry = CollectorRegistry()
@@ -49,32 +58,51 @@ class Metrics:
         self.outbound_failures = Counter("handoff_outbound_failures",
                                          "Slack, WhatsApp and agent calls that failed", ["api"],
                                          registry=r)
+        self.outbox_length = Gauge("handoff_outbox_length",
+                                   "Events kept in the outbox (all shards)", registry=r)
+        self.outbox_lag = Gauge("handoff_outbox_lag",
+                                "Events a consumer group has not acknowledged yet "
+                                "(never handed out plus in hand)", ["group"], registry=r)
+        self.outbox_pending = Gauge("handoff_outbox_pending",
+                                    "Events a consumer group was handed and has not acknowledged",
+                                    ["group"], registry=r)
 
-    def watch(self, manager: SessionManager) -> None:
-        manager.subscribe(self.on_change)
-        manager.subscribe_messages(self.on_message)
+    def subscribe(self, dispatcher: Dispatcher) -> None:
+        dispatcher.on(ModeChanged, "count", self.on_change)
+        dispatcher.on(PageDue, "count", self.on_page)
+        dispatcher.on(HoldingDue, "count", self.on_holding)
 
     def on_message(self, sender: Sender, result: MessageResult) -> None:
         if result.reason is Reason.DUPLICATE or result.session is None:
             return
         self.messages.labels(sender.value, result.session.mode.value).inc()
 
-    def on_change(self, change: Change) -> None:
-        event, session = change.event, change.session
-        if event.event == "escalation_requested":
+    async def on_change(self, event: ModeChanged) -> None:
+        if event.event == Happening.ESCALATION_REQUESTED:
             self.escalations.inc()
-        elif event.event == "takeover":
+        elif event.event == Happening.TAKEOVER:
             self.takeovers.labels(event.source).inc()
-            if change.previous_mode is Mode.PAUSED and session.paused_at and session.taken_at:
-                self.time_to_claim.observe(max(0.0, session.taken_at - session.paused_at))
-        elif event.event in ("release", "auto_release"):
+            if event.from_mode == Mode.PAUSED and event.paused_at and event.taken_at:
+                self.time_to_claim.observe(max(0.0, event.taken_at - event.paused_at))
+        elif event.event in (Happening.RELEASE, Happening.AUTO_RELEASE):
             self.releases.labels(event.source).inc()
-            if event.event == "auto_release":
+            if event.event == Happening.AUTO_RELEASE:
                 self.auto_releases.inc()
 
-    async def render(self, store: SessionStore) -> bytes:
-        for mode, count in (await store.count_by_mode(time.time())).items():
+    async def on_page(self, event: PageDue) -> None:
+        self.pages.labels(str(event.step)).inc()
+
+    async def on_holding(self, event: HoldingDue) -> None:
+        self.pages.labels("3").inc()
+
+    async def render(self, backend: Backend) -> bytes:
+        for mode, count in (await backend.store.count_by_mode(time.time())).items():
             self.sessions.labels(mode.value).set(count)
+        stats = await backend.outbox.stats()
+        self.outbox_length.set(stats.length)
+        for group, g in stats.groups.items():
+            self.outbox_lag.labels(group).set(g.lag + g.pending)
+            self.outbox_pending.labels(group).set(g.pending)
         return generate_latest(self.registry)
 
 

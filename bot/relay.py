@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Callable
 
 import aiohttp
 
@@ -34,7 +35,8 @@ class RelayRefused(Exception):
 class Relay:
     """Posts one message to the relay; True once it answered 2xx."""
 
-    def __init__(self, http: aiohttp.ClientSession, url: str, secret: str | None, *,
+    def __init__(self, http: Callable[[], aiohttp.ClientSession], url: str,
+                 secret: str | None, *,
                  attempts: int = 6, backoff: float = 0.5) -> None:
         self.http = http
         self.url = url
@@ -43,7 +45,7 @@ class Relay:
         self.backoff = backoff
 
     async def send(self, phone: str, message: str, attendant: str | None,
-                   mode: str) -> bool:
+                   mode: str | None) -> bool:
         body = json.dumps({"phone": phone, "message": message, "attendant_id": attendant,
                            "session_mode": mode}, ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json"}
@@ -51,7 +53,7 @@ class Relay:
             headers[SIGNATURE_HEADER] = sign(self.secret, body)
 
         async def post() -> None:
-            async with self.http.post(self.url, data=body, headers=headers,
+            async with self.http().post(self.url, data=body, headers=headers,
                                       timeout=aiohttp.ClientTimeout(total=10)) as resp:
                 if resp.status == 429 or resp.status >= 500:
                     after = resp.headers.get("Retry-After")

@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from handoff import texts
 from handoff.escalation import DEFAULT_PHRASES
+from handoff.outbox import DEFAULT_SHARDS
 
 CommaList = Annotated[list[str], NoDecode]
 
@@ -52,6 +53,7 @@ class Settings(BaseSettings):
     handoff_monitor_interval_seconds: float = Field(10.0, gt=0)
     handoff_holding_message: str = texts.HOLDING_MESSAGE
     handoff_dedupe_ttl_seconds: float = Field(8 * 24 * 3600, ge=0)
+    handoff_outbox_shards: int = Field(DEFAULT_SHARDS, ge=1, le=256)
 
     @field_validator("slack_supervisors", "handoff_escalation_keywords", mode="before")
     @classmethod

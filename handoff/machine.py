@@ -11,6 +11,13 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from handoff.events import (
+    AttendantMessage,
+    CustomerMessage,
+    DomainEvent,
+    Happening,
+    ModeChanged,
+)
 from handoff.model import Event, Mode, Session
 
 
@@ -56,6 +63,10 @@ class Inbound:
     message_id: str | None = None
     escalate: bool = False
     metadata: dict[str, Any] = field(default_factory=dict)
+    #: An attendant's message to be sent to the customer (written in Slack, say), and where
+    #: it was written, for the delivery reports.
+    deliver: bool = False
+    origin: str | None = None
 
 
 @dataclass
@@ -73,7 +84,7 @@ def new_session(phone: str, now: float) -> Session:
     return Session(phone=phone, created_at=now, updated_at=now)
 
 
-def _move(session: Session, to: Mode, now: float, event: str, actor: str | None,
+def _move(session: Session, to: Mode, now: float, event: Happening, actor: str | None,
           source: str) -> Event:
     before = session.mode
     if before is Mode.AGENT:
@@ -91,7 +102,7 @@ def _move(session: Session, to: Mode, now: float, event: str, actor: str | None,
         session.human_attendant = None
         session.paused_at = None
         session.taken_at = None
-    return Event(at=now, event=event, actor=actor, source=source,
+    return Event(at=now, event=event.value, actor=actor, source=source,
                  from_mode=before.value, to_mode=to.value)
 
 
@@ -106,7 +117,8 @@ def ingest(session: Session | None, msg: Inbound, now: float) -> Step:
         s.last_customer_message = now
         s.last_customer_text = msg.text
         if s.mode is Mode.AGENT and msg.escalate:
-            event = _move(s, Mode.PAUSED, now, "escalation_requested", s.phone, msg.source)
+            event = _move(s, Mode.PAUSED, now, Happening.ESCALATION_REQUESTED, s.phone,
+                          msg.source)
             reason = Reason.ESCALATION_REQUESTED
         elif s.mode is Mode.AGENT:
             reason = Reason.AGENT_ACTIVE
@@ -117,7 +129,7 @@ def ingest(session: Session | None, msg: Inbound, now: float) -> Step:
     elif msg.sender is Sender.HUMAN:
         s.last_human_message = now
         if s.mode is not Mode.HUMAN:
-            event = _move(s, Mode.HUMAN, now, "takeover", msg.attendant, msg.source)
+            event = _move(s, Mode.HUMAN, now, Happening.TAKEOVER, msg.attendant, msg.source)
         reason = Reason.RECORDED
     else:
         reason = Reason.RECORDED
@@ -138,7 +150,7 @@ def takeover(session: Session | None, phone: str, attendant: str, force: bool, n
         return Step(Outcome.UNCHANGED, s, previous)
     if s.mode is Mode.HUMAN and not force:
         return Step(Outcome.CONFLICT, s, previous)
-    event = _move(s, Mode.HUMAN, now, "takeover", attendant, source)
+    event = _move(s, Mode.HUMAN, now, Happening.TAKEOVER, attendant, source)
     return Step(Outcome.CHANGED, s, previous, event)
 
 
@@ -166,7 +178,7 @@ def release(session: Session | None, attendant: str | None, force: bool, now: fl
     if (attendant is not None and holder is not None and attendant != holder
             and not force):
         return Step(Outcome.FORBIDDEN, session, previous)
-    name = "release" if idle_before is None else "auto_release"
+    name = Happening.RELEASE if idle_before is None else Happening.AUTO_RELEASE
     event = _move(session, Mode.AGENT, now, name, attendant, source)
     return Step(Outcome.CHANGED, session, previous, event)
 
@@ -185,5 +197,26 @@ def pause(session: Session | None, actor: str | None, force: bool, now: float,
     holder = session.human_attendant
     if session.mode is Mode.HUMAN and actor != holder and not force:
         return Step(Outcome.FORBIDDEN, session, previous)
-    event = _move(session, Mode.PAUSED, now, "pause", actor, source)
+    event = _move(session, Mode.PAUSED, now, Happening.PAUSE, actor, source)
     return Step(Outcome.CHANGED, session, previous, event)
+
+
+def outbox_events(step: Step, msg: Inbound | None = None) -> list[DomainEvent]:
+    """The events a transition writes to the outbox (the Lua scripts write the same)."""
+    s, e = step.session, step.event
+    out: list[DomainEvent] = []
+    if s is None:
+        return out
+    if e is not None and e.from_mode is not None and e.to_mode is not None:
+        out.append(ModeChanged(s.phone, e.at, e.event, e.actor or None, e.source, e.from_mode,
+                               e.to_mode, s.human_attendant or None, s.paused_at, s.taken_at))
+    if msg is None:
+        return out
+    if msg.sender is Sender.CUSTOMER and step.reason in (Reason.WAITING_HUMAN,
+                                                         Reason.HUMAN_ACTIVE):
+        out.append(CustomerMessage(s.phone, s.updated_at, msg.text, s.mode.value,
+                                   s.profile_name))
+    elif msg.sender is Sender.HUMAN and msg.deliver:
+        out.append(AttendantMessage(s.phone, s.updated_at, msg.text, msg.attendant or "",
+                                    msg.origin))
+    return out

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from handoff import texts
 from handoff.commands import COMMANDS, CommandContext, CommandRegistry, CommandResult, parse
+from handoff.coordination import Claims
 from handoff.escalation import EscalationDetector
+from handoff.events import DomainEvent, HandedBack, Happening, NoteAdded
 from handoff.machine import Inbound, Outcome, Reason, Sender, Step
-from handoff.model import Event, Mode, Session
+from handoff.model import Event, Mode, Session, Source
 from handoff.phones import canonical_phone
 from handoff.store.base import SessionStore
 from handoff.summary import SUMMARY_KEY, summarize
@@ -29,33 +31,8 @@ class Responder(Protocol):
     async def reply(self, session: Session, text: str) -> str: ...
 
 
-@dataclass(frozen=True)
-class Change:
-    """A mode change, handed to subscribers (Slack cards, metrics) after it happened."""
-
-    session: Session
-    event: Event
-    previous_mode: Mode | None
-
-
-Listener = Callable[[Change], None]
-
-
-@dataclass(frozen=True)
-class Notice:
-    """Something attendants must read about a session (a failed send, a page): pt-BR text.
-
-    The Slack adapter posts it in the session's card thread; without Slack it is logged.
-    """
-
-    phone: str
-    kind: str
-    text: str
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
-NoticeListener = Callable[[Notice], None]
-MessageListener = Callable[[Sender, "MessageResult"], None]
+#: Told of every message handled (metrics count them): sender and result.
+MessageObserver = Callable[[Sender, "MessageResult"], None]
 
 
 @dataclass
@@ -81,91 +58,74 @@ class ActionResult:
     def success(self) -> bool:
         return self.outcome in (Outcome.CHANGED, Outcome.UNCHANGED)
 
+    @property
+    def changed(self) -> bool:
+        return self.outcome is Outcome.CHANGED
+
 
 class SessionManager:
-    """Applies the contract's rules through an atomic store and tells subscribers of changes.
+    """Applies the contract's rules through an atomic store.
 
-    Listeners are plain callables run right after a change; they must not block (the Slack
-    adapter queues its work), so a slow Slack never slows the caller.
+    What a change means for Slack, WhatsApp or metrics is written by the store, in the same
+    atomic step, as events in its outbox; adapters read them from there (`handoff.delivery`),
+    so nothing here waits on them and nothing is lost if this process dies right after.
     """
 
-    def __init__(self, store: SessionStore, *, responder: Responder | None = None,
+    def __init__(self, store: SessionStore, claims: Claims, *,
+                 responder: Responder | None = None,
                  commands: CommandRegistry = COMMANDS,
                  detector: EscalationDetector | None = None,
                  supervisors: Iterable[str] = (), clock: Callable[[], float] = time.time,
-                 ) -> None:
+                 observe: MessageObserver | None = None) -> None:
         self.store = store
+        self.claims = claims
         self.responder = responder
         self.commands = commands
         self.detector = detector or EscalationDetector()
         self.supervisors = frozenset(supervisors)
         self.clock = clock
-        self._listeners: list[Listener] = []
-        self._notice_listeners: list[NoticeListener] = []
-        self._message_listeners: list[MessageListener] = []
-
-    def subscribe(self, listener: Listener) -> None:
-        """`listener(change)` runs after every mode change made through this manager."""
-        self._listeners.append(listener)
-
-    def subscribe_notices(self, listener: NoticeListener) -> None:
-        self._notice_listeners.append(listener)
-
-    def subscribe_messages(self, listener: MessageListener) -> None:
-        """`listener(sender, result)` runs after each message is handled (metrics count them)."""
-        self._message_listeners.append(listener)
-
-    def announce(self, notice: Notice) -> None:
-        """Tell attendants something about a session; listeners must not block."""
-        log.info("notice", extra={"phone": notice.phone, "kind": notice.kind, **notice.detail})
-        for listener in self._notice_listeners:
-            try:
-                listener(notice)
-            except Exception:
-                log.exception("notice_listener_failed", extra={"phone": notice.phone})
+        self.observe = observe
 
     def _changed(self, step: Step) -> None:
         if step.session is None or step.event is None:
             return
-        change = Change(step.session, step.event, step.previous_mode)
         log.info("mode_change", extra={"phone": step.session.phone, "event": step.event.event,
                                        "from_mode": step.event.from_mode,
                                        "to_mode": step.event.to_mode,
                                        "actor": step.event.actor, "source": step.event.source})
-        for listener in self._listeners:
-            try:
-                listener(change)
-            except Exception:
-                log.exception("listener_failed", extra={"phone": step.session.phone})
 
-    def _force(self, actor: str | None, force: bool) -> bool:
-        return force or (actor is not None and actor in self.supervisors)
+    def _force(self, actor: str | None, force: bool, *also: str) -> bool:
+        """The one rule for acting on someone else's conversation: `force`, or a supervisor
+        (named by attendant id or by any other id the caller knows them by)."""
+        return force or any(a in self.supervisors for a in (actor, *also) if a)
 
     async def handle_message(self, phone: str | int, text: str,
                              sender: Sender = Sender.CUSTOMER, *,
                              attendant: str | None = None, message_id: str | None = None,
                              metadata: dict[str, Any] | None = None,
-                             source: str = "whatsapp") -> MessageResult:
-        """Record one WhatsApp message and decide whether, and what, the bot answers."""
-        result = await self._handle(canonical_phone(phone), text, sender, attendant,
-                                    message_id, metadata, source)
-        for listener in self._message_listeners:
-            try:
-                listener(sender, result)
-            except Exception:
-                log.exception("message_listener_failed")
-        return result
+                             source: str = Source.WHATSAPP, deliver: bool = False,
+                             origin: str | None = None) -> MessageResult:
+        """Record one WhatsApp message and decide whether, and what, the bot answers.
 
-    async def _handle(self, key: str, text: str, sender: Sender, attendant: str | None,
-                      message_id: str | None, metadata: dict[str, Any] | None,
-                      source: str) -> MessageResult:
-        if sender is Sender.HUMAN and text.lstrip().startswith("/"):
-            return await self._attendant_command(key, text, attendant, message_id, source)
+        `deliver`: an attendant's message the service must send to the customer (written in
+        Slack); `origin` says where, for the delivery reports.
+        """
         msg = Inbound(
-            phone=key, sender=sender, text=text, source=source,
+            phone=canonical_phone(phone), sender=sender, text=text, source=source,
             attendant=(attendant or BUSINESS_PHONE) if sender is Sender.HUMAN else attendant,
             message_id=message_id, metadata=metadata or {},
-            escalate=sender is Sender.CUSTOMER and self.detector.wants_person(text))
+            escalate=sender is Sender.CUSTOMER and self.detector.wants_person(text),
+            deliver=deliver and sender is Sender.HUMAN, origin=origin)
+        result = await self._handle(msg)
+        if self.observe is not None:
+            self.observe(sender, result)
+        return result
+
+    async def _handle(self, msg: Inbound) -> MessageResult:
+        key, text = msg.phone, msg.text
+        if msg.sender is Sender.HUMAN and text.lstrip().startswith("/"):
+            return await self._attendant_command(key, text, msg.attendant, msg.message_id,
+                                                 msg.source)
         step = await self.store.ingest(msg, self.clock())
         self._changed(step)
         assert step.reason is not None
@@ -189,7 +149,7 @@ class SessionManager:
 
     async def _attendant_command(self, phone: str, text: str, attendant: str | None,
                                  message_id: str | None, source: str) -> MessageResult:
-        if message_id is not None and not await self.store.claim(
+        if message_id is not None and not await self.claims.claim(
                 f"seen:{phone}:{message_id}", None):
             return MessageResult(False, None, Reason.DUPLICATE, await self.store.get(phone))
         result = await self.run_command(text, attendant=attendant or BUSINESS_PHONE,
@@ -198,20 +158,22 @@ class SessionManager:
         return MessageResult(False, result.message, Reason.COMMAND, session)
 
     async def run_command(self, text: str, *, attendant: str, source: str,
-                          phone: str | None = None, force: bool = False) -> CommandResult:
+                          phone: str | None = None, force: bool = False,
+                          also: Sequence[str] = ()) -> CommandResult:
         """Run `/name args…` for an attendant; `phone` is the conversation it was typed in."""
         name, args = parse(text)
         command = self.commands.get(name)
         if command is None:
             return CommandResult(False, texts.UNKNOWN_COMMAND.format(name=name or text))
         ctx = CommandContext(manager=self, name=command.name, args=args, attendant=attendant,
-                             source=source, phone=phone, force=self._force(attendant, force))
+                             source=source, phone=phone,
+                             force=self._force(attendant, force, *also))
         return await command.handler(ctx)
 
     async def takeover(self, phone: str | int, attendant: str, *, force: bool = False,
-                       source: str = "rest") -> ActionResult:
+                       source: str = Source.REST, also: Sequence[str] = ()) -> ActionResult:
         key = canonical_phone(phone)
-        step = await self.store.takeover(key, attendant, self._force(attendant, force),
+        step = await self.store.takeover(key, attendant, self._force(attendant, force, *also),
                                          self.clock(), source)
         self._changed(step)
         holder = step.session.human_attendant if step.session else None
@@ -223,11 +185,12 @@ class SessionManager:
         return ActionResult(step.outcome, message, step.session)
 
     async def release(self, phone: str | int, attendant: str | None = None, *,
-                      force: bool = False, source: str = "rest",
-                      idle_before: float | None = None) -> ActionResult:
+                      force: bool = False, source: str = Source.REST,
+                      idle_before: float | None = None, also: Sequence[str] = ()
+                      ) -> ActionResult:
         """Back to the bot; `idle_before` makes it conditional on nobody writing since then."""
         key = canonical_phone(phone)
-        step = await self.store.release(key, attendant, self._force(attendant, force),
+        step = await self.store.release(key, attendant, self._force(attendant, force, *also),
                                         self.clock(), source, idle_before)
         if step.outcome is Outcome.CHANGED and step.session and step.event:
             step.session = await self._keep_summary(step.session, step.event)
@@ -245,15 +208,16 @@ class SessionManager:
         """Put the hand-back summary on the session, for the thread and the bot's next call."""
         history = await self.store.history(session.phone) or []
         summary = summarize(session, history, released)
-        updated = await self.store.update_metadata(session.phone, {SUMMARY_KEY: summary},
-                                                   self.clock())
+        updated = await self.store.update_metadata(
+            session.phone, {SUMMARY_KEY: summary}, self.clock(),
+            [HandedBack(session.phone, released.at, summary)])
         return updated or session
 
     async def pause(self, phone: str | int, actor: str | None = None, *, force: bool = False,
-                    source: str = "rest") -> ActionResult:
+                    source: str = Source.REST, also: Sequence[str] = ()) -> ActionResult:
         key = canonical_phone(phone)
-        step = await self.store.pause(key, actor, self._force(actor, force), self.clock(),
-                                      source)
+        step = await self.store.pause(key, actor, self._force(actor, force, *also),
+                                      self.clock(), source)
         self._changed(step)
         holder = step.session.human_attendant if step.session else None
         message = {
@@ -264,10 +228,29 @@ class SessionManager:
         }[step.outcome].format(phone=key, holder=holder)
         return ActionResult(step.outcome, message, step.session)
 
-    async def record(self, phone: str, event: str, actor: str | None, source: str) -> None:
-        """Log something that happened to a session without changing its mode."""
-        await self.store.log_event(canonical_phone(phone),
-                                   Event(at=self.clock(), event=event, actor=actor, source=source))
+    async def record(self, phone: str, happening: Happening, actor: str | None, source: str,
+                     events: Sequence[DomainEvent] = (), *,
+                     claim: tuple[str, float] | None = None) -> bool:
+        """Log something that happened to a session without changing its mode, with its
+        events; with `claim`, only for the first caller to claim it. False if nothing was."""
+        line = Event(at=self.clock(), event=happening.value, actor=actor, source=source)
+        return await self.store.record(canonical_phone(phone), line, events, claim=claim)
+
+    async def note(self, phone: str, attendant: str, text: str, *, source: str,
+                   origin: str | None = None) -> bool:
+        """An internal note: in the history, never sent to the customer."""
+        key = canonical_phone(phone)
+        return await self.record(key, Happening.NOTE, attendant, source,
+                                 [NoteAdded(key, self.clock(), attendant, text, origin)])
+
+    async def emit_once(self, phone: str, claim: tuple[str, float],
+                        *events: DomainEvent) -> bool:
+        """Events written only by the first caller to claim `claim` (key, ttl)."""
+        return await self.store.record(canonical_phone(phone), None, events, claim=claim)
+
+    async def emit(self, phone: str, *events: DomainEvent) -> bool:
+        """Events that change no state (a delivery report): False for an unknown session."""
+        return await self.store.record(canonical_phone(phone), None, events)
 
     async def get(self, phone: str | int) -> Session | None:
         return await self.store.get(canonical_phone(phone))

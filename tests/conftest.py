@@ -12,10 +12,10 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.settings import Settings
-from bot.web.keys import MANAGER
+from bot.web.keys import BACKEND, MANAGER
+from handoff.backends import Backend, memory_backend, redis_backend
 from handoff.manager import SessionManager
-from handoff.store import MemoryStore, SessionStore
-from handoff.store.redis import RedisStore
+from handoff.store import SessionStore
 from tests.fakes.graph import FakeGraph
 from tests.redis_server import RedisServer
 
@@ -55,14 +55,19 @@ def store_kind(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-async def store(store_kind: str, request: pytest.FixtureRequest) -> AsyncIterator[SessionStore]:
-    """Each store test runs once per store, the same assertions on both."""
+async def backend(store_kind: str, request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
+    """Each store test runs once per backend, the same assertions on both."""
     if store_kind == "memory":
-        s: SessionStore = MemoryStore()
+        b = memory_backend()
     else:
-        s = RedisStore(await _flushed(request.getfixturevalue("redis_server")))
-    yield s
-    await s.close()
+        b = redis_backend(await _flushed(request.getfixturevalue("redis_server")))
+    yield b
+    await b.close()
+
+
+@pytest.fixture
+def store(backend: Backend) -> SessionStore:
+    return backend.store
 
 
 class Running:
@@ -85,6 +90,10 @@ class Running:
     @property
     def manager(self) -> SessionManager:
         return self.app[MANAGER]
+
+    @property
+    def backend(self) -> Backend:
+        return self.app[BACKEND]
 
     def request(self, method: str, path: str, **kw: Any) -> Any:
         return self.http.request(method, self.url + path, **kw)

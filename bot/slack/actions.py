@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
 from typing import Any
 
 import aiohttp
@@ -19,8 +18,10 @@ from bot.slack.cards import RELEASE, TAKE
 from bot.slack.client import SlackApi, SlackError
 from bot.slack.identity import Identities
 from handoff import texts
+from handoff.coordination import Claims
 from handoff.machine import Outcome
 from handoff.manager import SessionManager
+from handoff.model import Source
 from handoff.phones import InvalidPhone, canonical_phone
 from handoff.store import StoreUnavailable
 
@@ -47,14 +48,18 @@ def _str(value: Any) -> str | None:
 
 
 class SlackActions:
-    """Runs attendants' Slack actions through the manager, as the attendant they are."""
+    """Runs attendants' Slack actions through the manager, as the attendant they are.
 
-    def __init__(self, manager: SessionManager, api: SlackApi, identities: Identities,
-                 supervisors: Iterable[str]) -> None:
+    Whether they may act on someone else's conversation is the manager's call: it is told
+    the Slack user id too, since supervisors may be listed by it.
+    """
+
+    def __init__(self, manager: SessionManager, claims: Claims, api: SlackApi,
+                 identities: Identities) -> None:
         self.manager = manager
+        self.claims = claims
         self.api = api
         self.identities = identities
-        self.supervisors = frozenset(supervisors)
 
     async def command(self, body: dict[str, Any]) -> None:
         """`/assumir …`, `/liberar …`, `/status …` (any command): the core's answer."""
@@ -67,8 +72,8 @@ class SlackActions:
         try:
             attendant = await self.identities.attendant(user)
             result = await self.manager.run_command(
-                f"{command} {command_text(text)}", attendant=attendant, source="slack",
-                force=user in self.supervisors)
+                f"{command} {command_text(text)}", attendant=attendant, source=Source.SLACK,
+                also=(user,))
             answer = result.message
         except _TRANSIENT as exc:
             log.error("slack_command_failed", extra={"user": user, "error": repr(exc)})
@@ -97,7 +102,7 @@ class SlackActions:
         Returns what the user must be told, or None when the redrawn surface says it all.
         """
         try:
-            if not await self.manager.store.claim(
+            if not await self.claims.claim(
                     f"slack:click:{user}:{action_id}:{value}", DOUBLE_CLICK_SECONDS):
                 log.info("slack_double_click", extra={"user": user, "action": action_id})
                 return None
@@ -114,13 +119,14 @@ class SlackActions:
             return texts.SLACK_BAD_BUTTON
         attendant = await self.identities.attendant(user)
         if action_id == TAKE:
-            r = await self.manager.takeover(phone, attendant, source="slack")
+            r = await self.manager.takeover(phone, attendant, source=Source.SLACK,
+                                            also=(user,))
             if r.outcome is Outcome.CONFLICT and r.session is not None:
                 holder = await self.identities.mention(r.session.human_attendant)
                 return texts.SLACK_HELD_BY.format(phone=phone, holder=holder)
         else:
-            r = await self.manager.release(phone, attendant, force=user in self.supervisors,
-                                           source="slack")
+            r = await self.manager.release(phone, attendant, source=Source.SLACK,
+                                           also=(user,))
             if r.outcome is Outcome.FORBIDDEN and r.session is not None:
                 holder = await self.identities.mention(r.session.human_attendant)
                 return texts.SLACK_NOT_HOLDER.format(phone=phone, holder=holder)

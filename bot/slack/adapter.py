@@ -1,9 +1,9 @@
-"""Wires the Slack parts to the app: route, manager listeners, start-up and shutdown."""
+"""Wires the Slack parts: the route, the outbox group, start-up and shutdown."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
@@ -13,85 +13,58 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot.background import Background, RetryLater, with_backoff
-from bot.relay import Relay
 from bot.settings import Settings, secret
 from bot.slack.actions import SlackActions
 from bot.slack.app import BotUser, build_bolt
 from bot.slack.client import SlackApi, SlackError, retry_after
+from bot.slack.feed import SlackFeed
 from bot.slack.home import HomeTab
 from bot.slack.identity import Identities
 from bot.slack.notifier import CardNotifier
-from bot.slack.thread import Deliver, Delivery, ThreadBridge
+from bot.slack.thread import ThreadBridge
 from bot.slack.web import SlackEndpoint
-from bot.web.keys import BACKGROUND, HTTP, LEDGER, MANAGER, METRICS, SETTINGS
-from bot.whatsapp.keys import OUTBOUND
 from handoff import texts
-from handoff.model import Mode
+from handoff.backends import Backend
+from handoff.delivery import Dispatcher
+from handoff.manager import SessionManager
 
 log = logging.getLogger("handoff.slack")
-
-
-def deliver_for(app: web.Application, settings: Settings) -> Deliver:
-    """How an attendant's reply reaches the customer: the Cloud API when configured (looked
-    up at send time: it starts after Slack), else the integrator's relay, else nowhere."""
-    relay = None
-    if settings.handoff_outbound_url:
-        relay_url, relay_secret = settings.handoff_outbound_url, secret(
-            settings.handoff_outbound_secret)
-
-    async def deliver(phone: str, text: str, attendant: str, mode: Mode) -> Delivery:
-        nonlocal relay
-        outbound = app.get(OUTBOUND)
-        if outbound is not None and outbound.client is not None:
-            wamid = await outbound.send(phone, text, sender="human")
-            return Delivery(wamid is not None, wamid)
-        if settings.handoff_outbound_url:
-            relay = relay or Relay(app[HTTP], relay_url, relay_secret)
-            ok = await relay.send(phone, text, attendant, mode.value)
-            return Delivery(ok, None, None if ok else texts.THREAD_RELAY_FAILED)
-        return Delivery(False, None, texts.THREAD_NO_CHANNEL)
-
-    return deliver
 
 
 class Slack:
     """Everything the Slack adapter holds, kept on the app as `app[SLACK]`."""
 
-    def __init__(self, app: web.Application, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, manager: SessionManager, backend: Backend,
+                 http: Callable[[], aiohttp.ClientSession], background: Background,
+                 dispatcher: Dispatcher, on_failure: Callable[[], None]) -> None:
         token = secret(settings.slack_bot_token) or ""
         signing_secret = secret(settings.slack_signing_secret) or ""
-        manager = app[MANAGER]
         self.settings = settings
-        self.background: Background = app[BACKGROUND]
-        self.api = SlackApi(settings.slack_api_url, token, lambda: app[HTTP],
-                            on_failure=app[METRICS].outbound_failures.labels("slack").inc)
+        self.background = background
+        self.api = SlackApi(settings.slack_api_url, token, http, on_failure=on_failure)
         self.identities = Identities(self.api)
         self.bot = BotUser()
-        self.actions = SlackActions(manager, self.api, self.identities,
-                                    settings.slack_supervisors)
-        self.notifier = CardNotifier(manager, self.api, self.identities, self.background,
-                                     settings.slack_escalation_channel, ledger=app[LEDGER])
-        self.home = HomeTab(manager, self.api, self.identities, self.actions, self.background,
-                            settings.slack_supervisors)
+        self.actions = SlackActions(manager, backend.claims, self.api, self.identities)
+        self.notifier = CardNotifier(manager, self.api, self.identities,
+                                     settings.slack_escalation_channel, backend.ledger)
+        self.home = HomeTab(manager, backend.store, self.api, self.identities, self.actions,
+                            self.background, settings.slack_supervisors)
         self.bolt: AsyncApp = build_bolt(
             signing_secret=signing_secret, token=token, api_url=settings.slack_api_url,
-            store=manager.store, background=self.background, actions=self.actions,
+            claims=backend.claims, background=self.background, actions=self.actions,
             home=self.home, bot=self.bot)
         self.endpoint = SlackEndpoint(self.bolt, signing_secret)
         self.socket: AsyncSocketModeHandler | None = None
-        manager.subscribe(self.notifier.on_change)
-        manager.subscribe_notices(self.notifier.on_notice)
-        self.thread = ThreadBridge(manager, self.api, self.identities, self.notifier,
-                                   app[LEDGER], self.background, deliver_for(app, settings))
-        manager.subscribe_messages(self.thread.on_message)
-        manager.subscribe_notices(self.thread.on_notice)
+        self.thread = ThreadBridge(manager, self.api, self.identities, backend.ledger)
+        self.feed = SlackFeed(self.notifier, self.home, self.identities, self.api,
+                              oncall=settings.slack_oncall,
+                              supervisors=settings.slack_supervisors)
+        self.feed.subscribe(dispatcher)
 
         @self.bolt.event("message")
         async def on_message(ack: Any, event: dict[str, Any]) -> None:
             await ack()
             self.background.spawn(self.thread.on_event(event), name="slack_thread_reply")
-        manager.subscribe(self.home.on_change)
-        manager.subscribe_messages(self.home.on_message)
 
     async def check_token(self) -> None:
         """`auth.test` once, off the request path: says in the log whether the token works."""
@@ -142,13 +115,11 @@ class Slack:
 SLACK = web.AppKey("slack", Slack)
 
 
-def setup_slack(app: web.Application) -> None:
-    """Mount Slack on `app` (route, listeners, lifecycle), or log once that it is off."""
-    settings = app[SETTINGS]
-    if not settings.slack_enabled:
+def setup_slack(app: web.Application, slack: Slack | None) -> None:
+    """Mount Slack on `app` (route, lifecycle), or log once that it is off."""
+    if slack is None:
         log.info("slack_disabled", extra={"detail": texts.SLACK_DISABLED})
         return
-    slack = Slack(app, settings)
     app[SLACK] = slack
     app.router.add_post("/slack/events", slack.endpoint.handle)
     app.cleanup_ctx.append(slack.lifecycle)

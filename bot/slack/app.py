@@ -24,7 +24,8 @@ from bot.slack.actions import SlackActions
 from bot.slack.cards import RELEASE, TAKE
 from bot.slack.home import HOME_RELEASE, HOME_TAKE, HomeTab
 from handoff import texts
-from handoff.store import SessionStore, StoreUnavailable
+from handoff.coordination import Claims
+from handoff.store import StoreUnavailable
 
 log = logging.getLogger("handoff.slack")
 
@@ -52,7 +53,7 @@ def delivery_key(body: dict[str, Any]) -> str | None:
     return None
 
 
-def build_bolt(*, signing_secret: str, token: str, api_url: str, store: SessionStore,
+def build_bolt(*, signing_secret: str, token: str, api_url: str, claims: Claims,
                background: Background, actions: SlackActions, home: HomeTab,
                bot: BotUser) -> AsyncApp:
     """The Bolt app; its `client` (for Socket Mode) talks to `api_url`."""
@@ -78,7 +79,7 @@ def build_bolt(*, signing_secret: str, token: str, api_url: str, store: SessionS
         key = delivery_key(body)
         if key is not None:
             try:
-                first = await store.claim(key, DELIVERY_TTL)
+                first = await claims.claim(key, DELIVERY_TTL)
             except StoreUnavailable as exc:
                 log.error("store_unavailable", extra={"path": "slack", "error": str(exc)})
                 return BoltResponse(status=503, body={"error": texts.ERR_STORE})

@@ -25,6 +25,11 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def mention(slack_id: str) -> str:
+    """Slack's mention syntax: user groups (S…) and users (U…/W…)."""
+    return f"<!subteam^{slack_id}>" if slack_id.startswith("S") else f"<@{slack_id}>"
+
+
 def slack_time(ts: float) -> str:
     """A time each reader sees in their own zone; the fallback (UTC) shows where it can't."""
     fallback = datetime.fromtimestamp(ts, UTC).strftime("%H:%M UTC")

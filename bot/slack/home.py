@@ -29,8 +29,7 @@ from bot.slack.cards import RELEASE, TAKE, escape, slack_since, slack_time
 from bot.slack.client import SlackApi, SlackError
 from bot.slack.identity import Identities
 from handoff import texts
-from handoff.machine import Reason, Sender
-from handoff.manager import Change, MessageResult, SessionManager
+from handoff.manager import SessionManager
 from handoff.model import Mode, Session
 from handoff.store import SessionStore, StoreUnavailable
 
@@ -180,9 +179,10 @@ class RecentUsers:
 class HomeTab:
     """Publishes each viewer's Home, on opening, after their clicks, and on changes."""
 
-    def __init__(self, manager: SessionManager, api: SlackApi, identities: Identities,
-                 actions: SlackActions, background: Background, supervisors: Iterable[str],
-                 *, viewers_ttl: float = 4 * 3600, max_viewers: int = 200,
+    def __init__(self, manager: SessionManager, store: SessionStore, api: SlackApi,
+                 identities: Identities, actions: SlackActions, background: Background,
+                 supervisors: Iterable[str], *, viewers_ttl: float = 4 * 3600,
+                 max_viewers: int = 200,
                  min_interval: float = 2.0, per_viewer: float = 0.7,
                  notice_ttl: float = 60.0) -> None:
         self.manager = manager
@@ -191,7 +191,7 @@ class HomeTab:
         self.actions = actions
         self.background = background
         self.supervisors = frozenset(supervisors)
-        self.viewers = RecentUsers(manager.store, ttl=viewers_ttl, limit=max_viewers)
+        self.viewers = RecentUsers(store, ttl=viewers_ttl, limit=max_viewers)
         #: Pause between refresh rounds: at least this, and `per_viewer` per user published
         #: (0.7 s keeps rounds under ~90 `views.publish` a minute).
         self.min_interval = min_interval
@@ -204,19 +204,6 @@ class HomeTab:
         self._all_due = False
         self._running = False
         self._next_at = 0.0
-
-    # ---- manager listeners (must not block)
-
-    def on_change(self, change: Change) -> None:
-        self.refresh_all()
-
-    def on_message(self, sender: Sender, result: MessageResult) -> None:
-        """A text that changes who waits (not the bot's own chatter) changes the list."""
-        s = result.session
-        if s is None or result.reason is Reason.DUPLICATE:
-            return
-        if sender is Sender.HUMAN or (sender is Sender.CUSTOMER and s.mode is not Mode.AGENT):
-            self.refresh_all()
 
     def refresh_all(self) -> None:
         """Publish every recent viewer's Home in the next round."""

@@ -8,15 +8,16 @@ from aiohttp import web
 from bot.background import Background
 from bot.metrics import Metrics
 from bot.settings import Settings
-from handoff.ledger import Ledger
+from handoff.backends import Backend
+from handoff.delivery import Dispatcher
 from handoff.manager import SessionManager
-from handoff.store import SessionStore
 
 SETTINGS = web.AppKey("settings", Settings)
-STORE = web.AppKey("store", SessionStore)
+#: Store, outbox, claims, ledger and inbox, on the backend the settings chose.
+BACKEND = web.AppKey("backend", Backend)
 MANAGER = web.AppKey("manager", SessionManager)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 BACKGROUND = web.AppKey("background", Background)
 METRICS = web.AppKey("metrics", Metrics)
-#: Short-lived facts shared across processes (thread → phone, sent message → status).
-LEDGER = web.AppKey("ledger", Ledger)
+#: One outbox dispatcher per consumer group this process runs, by group name.
+DISPATCHERS = web.AppKey("dispatchers", dict[str, Dispatcher])

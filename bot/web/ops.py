@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from bot.web.keys import METRICS, STORE
+from bot.web.keys import BACKEND, METRICS
 from handoff.store import StoreUnavailable
 
 routes = web.RouteTableDef()
@@ -13,7 +13,7 @@ routes = web.RouteTableDef()
 
 @routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
-    store = request.app[STORE]
+    store = request.app[BACKEND].store
     try:
         await store.ping()
     except StoreUnavailable:
@@ -23,5 +23,5 @@ async def healthz(request: web.Request) -> web.Response:
 
 @routes.get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
-    body = await request.app[METRICS].render(request.app[STORE])
+    body = await request.app[METRICS].render(request.app[BACKEND])
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -8,6 +8,7 @@ token) will fail again the same way and is `SendFailed`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -60,8 +61,8 @@ def chunks(text: str, size: int = MAX_TEXT) -> list[str]:
 class CloudClient:
     """`POST {api_url}/{phone_number_id}/messages` with the access token as Bearer."""
 
-    def __init__(self, http: aiohttp.ClientSession, api_url: str, phone_number_id: str,
-                 access_token: str, timeout: float = 15.0) -> None:
+    def __init__(self, http: Callable[[], aiohttp.ClientSession], api_url: str,
+                 phone_number_id: str, access_token: str, timeout: float = 15.0) -> None:
         self.http = http
         self.url = f"{api_url.rstrip('/')}/{phone_number_id}/messages"
         self._auth = {"Authorization": f"Bearer {access_token}"}
@@ -77,7 +78,7 @@ class CloudClient:
             "text": {"body": text, "preview_url": False},
         }
         payload["recipient" if "." in address else "to"] = address
-        async with self.http.post(self.url, json=payload, headers=self._auth,
+        async with self.http().post(self.url, json=payload, headers=self._auth,
                                   timeout=self._timeout) as resp:
             status = resp.status
             retry_after = _retry_after(resp.headers.get("Retry-After"))

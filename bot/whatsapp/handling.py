@@ -13,14 +13,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot.reach import Reach
+from bot.sending import NotSent
 from bot.whatsapp.cloud import WINDOW_EXPIRED
-from bot.whatsapp.outbound import Outbound, address_key, out_key
+from bot.whatsapp.outbound import address_key, out_key
 from bot.whatsapp.payloads import InboundMessage, StatusUpdate
 from bot.whatsapp.tuning import Tuning
+from handoff.events import DeliveryUpdate, DomainEvent, SendFailed, WindowClosed
 from handoff.ledger import Ledger
 from handoff.machine import Reason, Sender
-from handoff.manager import Notice, SessionManager
-from handoff.model import PROFILE_NAME, Mode
+from handoff.manager import SessionManager
+from handoff.model import PROFILE_NAME, Mode, Source
 
 log = logging.getLogger("handoff.whatsapp")
 
@@ -40,15 +43,15 @@ def status_key(wamid: str) -> str:
 class Handler:
     """Handles queued webhook items; raising leaves the item queued for another try.
 
-    Each status that is news for one of our messages is announced as a `delivery` notice
-    (`detail`: wamid, status; no text); a failure is also announced in words.
+    Each status that is news for one of our messages becomes a `DeliveryUpdate` event; a
+    failure also becomes a `SendFailed` (or `WindowClosed`) event.
     """
 
-    def __init__(self, manager: SessionManager, ledger: Ledger, outbound: Outbound,
+    def __init__(self, manager: SessionManager, ledger: Ledger, reach: Reach,
                  tuning: Tuning) -> None:
         self.manager = manager
         self.ledger = ledger
-        self.outbound = outbound
+        self.reach = reach
         self.tuning = tuning
 
     async def handle(self, body: dict[str, Any]) -> None:
@@ -70,7 +73,7 @@ class Handler:
         result = await self.manager.handle_message(
             m.key, m.text, Sender.HUMAN if m.echo else Sender.CUSTOMER, message_id=m.wamid,
             metadata={PROFILE_NAME: m.profile_name} if m.profile_name else None,
-            source="whatsapp")
+            source=Source.WHATSAPP)
         response = result.response if result.should_respond else None
         if result.reason is Reason.DUPLICATE:
             if await self.ledger.get(done) is not None:
@@ -83,8 +86,8 @@ class Handler:
         if result.reason is Reason.COMMAND and result.response:
             log.info("whatsapp_command_answer", extra={"phone": m.key, "answer": result.response})
         if response:
-            await self.outbound.bot_reply(m.key, response, address=m.address,
-                                          in_reply_to=m.wamid)
+            await self.reach.bot_reply(m.key, response, address=m.address,
+                                       in_reply_to=m.wamid)
         await self.ledger.put(done, "1", self.tuning.fact_ttl)
 
     async def _recover(self, m: InboundMessage) -> str | None:
@@ -107,14 +110,20 @@ class Handler:
         log.info("whatsapp_status", extra={"phone": phone, "wamid": s.wamid,
                                            "status": s.status, "fresh": fresh,
                                            "codes": s.codes()})
-        if fresh and phone is not None:
-            # No text: the Slack adapter shows it as a reaction on the message it sent.
-            self.manager.announce(Notice(phone, "delivery", "",
-                                         {"wamid": s.wamid, "status": s.status}))
-        if fresh and s.status == "failed" and phone is not None:
+        if not fresh or phone is None:
+            return
+        origin = await self.reach.origin_of(s.wamid)
+        now = self.manager.clock()
+        events: list[DomainEvent] = [DeliveryUpdate(phone, now, s.status, s.wamid, origin)]
+        if s.status == "failed":
             codes = s.codes()
-            code = WINDOW_EXPIRED if WINDOW_EXPIRED in codes else (codes[0] if codes else None)
             first = s.errors[0] if s.errors else {}
-            self.outbound.report_failure(phone, code,
-                                         str(first.get("details") or first.get("title") or ""),
-                                         wamid=s.wamid)
+            if WINDOW_EXPIRED in codes:
+                events.append(WindowClosed(phone, now, s.wamid, origin))
+            else:
+                events.append(SendFailed(
+                    phone, now, NotSent.REFUSED.value, codes[0] if codes else None,
+                    str(first.get("details") or first.get("title") or ""), s.wamid, origin))
+            if self.reach.on_failure is not None:
+                self.reach.on_failure()
+        await self.manager.emit(phone, *events)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any
 
+from handoff.events import DomainEvent
 from handoff.machine import Inbound, Step
 from handoff.model import Event, Mode, Session
+from handoff.outbox import Outbox
 
 #: WhatsApp's customer-service window: agent sessions count as active this long.
 ACTIVE_WINDOW_SECONDS = 24 * 3600
@@ -19,13 +22,15 @@ class StoreUnavailable(Exception):
 
 
 class SessionStore(ABC):
-    """Sessions, their histories and dedupe keys.
+    """Sessions, their histories and the outbox of their events.
 
     Every mutating method is atomic: any number of callers, in any number of processes
-    sharing one backend, see each transition happen once and whole.
+    sharing one backend, see each transition happen once and whole, together with the events
+    it appends to `outbox` (no event without its change, no change without its events).
     """
 
     kind: str
+    outbox: Outbox
 
     @abstractmethod
     async def ingest(self, msg: Inbound, now: float) -> Step:
@@ -63,12 +68,18 @@ class SessionStore(ABC):
         """The session's events, oldest first; None for an unknown phone."""
 
     @abstractmethod
-    async def update_metadata(self, phone: str, metadata: dict[str, Any],
-                              now: float) -> Session | None: ...
+    async def update_metadata(self, phone: str, metadata: dict[str, Any], now: float,
+                              events: Sequence[DomainEvent] = ()) -> Session | None: ...
 
     @abstractmethod
-    async def log_event(self, phone: str, event: Event) -> None:
-        """Add a line to a session's history that is not a mode change (a page, a failed send)."""
+    async def record(self, phone: str, line: Event | None,
+                     events: Sequence[DomainEvent] = (), *,
+                     claim: tuple[str, float] | None = None) -> bool:
+        """A history line that is not a mode change, and events, for a known session.
+
+        With `claim` (key, ttl) it happens only for the first caller to claim the key: an
+        alert is raised once across processes. False when nothing was written.
+        """
 
     @abstractmethod
     async def mark_recent(self, group: str, member: str, now: float, limit: int) -> None:
@@ -77,10 +88,6 @@ class SessionStore(ABC):
     @abstractmethod
     async def recent_members(self, group: str, since: float) -> list[str]:
         """The members of `group` seen at or after `since`."""
-
-    @abstractmethod
-    async def claim(self, key: str, ttl: float | None) -> bool:
-        """True for the first caller to claim `key` (until it expires); False for any other."""
 
     @abstractmethod
     async def ping(self) -> None:

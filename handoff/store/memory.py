@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import time
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
 
 from handoff import machine
+from handoff.coordination import MemoryClaims
+from handoff.events import DomainEvent
 from handoff.machine import Inbound, Outcome, Reason, Sender, Step
 from handoff.model import Event, Mode, Session
+from handoff.outbox import MemoryOutbox
 from handoff.store.base import ACTIVE_WINDOW_SECONDS, RECENT_TEXTS, SessionStore
 
 
@@ -24,23 +26,25 @@ class MemoryStore(SessionStore):
 
     kind = "memory"
 
-    def __init__(self, dedupe_ttl: float | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, dedupe_ttl: float | None = None, *,
+                 claims: MemoryClaims | None = None,
+                 outbox: MemoryOutbox | None = None) -> None:
         self._sessions: dict[str, Session] = {}
         self._events: dict[str, list[Event]] = {}
         self._texts: dict[str, tuple[str, ...]] = {}
-        self._claims: dict[str, float] = {}
         self._recent: dict[str, dict[str, float]] = {}
         self._dedupe_ttl = dedupe_ttl
-        self._clock = clock
-        self._sweep_at = 0
+        self.claims = claims or MemoryClaims()
+        self.outbox: MemoryOutbox = outbox or MemoryOutbox()
 
-    def _record(self, step: Step) -> Step:
-        """Keep the new state and its event; hand back a copy so callers cannot mutate it."""
+    def _record(self, step: Step, msg: Inbound | None = None) -> Step:
+        """Keep the new state, its history line and its events; hand back a copy so callers
+        cannot mutate what is kept."""
         if step.session is not None:
             self._sessions[step.session.phone] = step.session
             if step.event is not None:
                 self._events.setdefault(step.session.phone, []).append(step.event)
+            self.outbox.append(machine.outbox_events(step, msg))
             step.session = _clone(step.session)
         return step
 
@@ -49,7 +53,7 @@ class MemoryStore(SessionStore):
         return _clone(s) if s is not None else None
 
     async def ingest(self, msg: Inbound, now: float) -> Step:
-        if msg.message_id is not None and not self._claim_now(
+        if msg.message_id is not None and not self.claims.claim_now(
                 f"seen:{msg.phone}:{msg.message_id}", self._dedupe_ttl):
             current = self._current(msg.phone)
             mode = current.mode if current else None
@@ -57,7 +61,7 @@ class MemoryStore(SessionStore):
         if msg.sender is Sender.CUSTOMER:
             kept = self._texts.get(msg.phone, ())
             self._texts[msg.phone] = (*kept[-(RECENT_TEXTS - 1):], msg.text)
-        return self._record(machine.ingest(self._current(msg.phone), msg, now))
+        return self._record(machine.ingest(self._current(msg.phone), msg, now), msg)
 
     async def takeover(self, phone: str, attendant: str, force: bool, now: float,
                        source: str) -> Step:
@@ -101,18 +105,27 @@ class MemoryStore(SessionStore):
             return None
         return list(self._events.get(phone, []))
 
-    async def update_metadata(self, phone: str, metadata: dict[str, Any],
-                              now: float) -> Session | None:
+    async def update_metadata(self, phone: str, metadata: dict[str, Any], now: float,
+                              events: Sequence[DomainEvent] = ()) -> Session | None:
         s = self._sessions.get(phone)
         if s is None:
             return None
         s.metadata.update(copy.deepcopy(metadata))
         s.updated_at = now
+        self.outbox.append(events)
         return _clone(s)
 
-    async def log_event(self, phone: str, event: Event) -> None:
-        if phone in self._sessions:
-            self._events.setdefault(phone, []).append(event)
+    async def record(self, phone: str, line: Event | None,
+                     events: Sequence[DomainEvent] = (), *,
+                     claim: tuple[str, float] | None = None) -> bool:
+        if phone not in self._sessions:
+            return False
+        if claim is not None and not self.claims.claim_now(*claim):
+            return False
+        if line is not None:
+            self._events.setdefault(phone, []).append(line)
+        self.outbox.append(events)
+        return True
 
     async def mark_recent(self, group: str, member: str, now: float, limit: int) -> None:
         seen = self._recent.setdefault(group, {})
@@ -123,21 +136,6 @@ class MemoryStore(SessionStore):
 
     async def recent_members(self, group: str, since: float) -> list[str]:
         return [m for m, at in self._recent.get(group, {}).items() if at >= since]
-
-    async def claim(self, key: str, ttl: float | None) -> bool:
-        return self._claim_now(key, ttl)
-
-    def _claim_now(self, key: str, ttl: float | None) -> bool:
-        now = self._clock()
-        expires = self._claims.get(key)
-        if expires is not None and expires > now:
-            return False
-        self._claims[key] = now + ttl if ttl else float("inf")
-        self._sweep_at += 1
-        if self._sweep_at >= 10_000:
-            self._sweep_at = 0
-            self._claims = {k: v for k, v in self._claims.items() if v > now}
-        return True
 
     async def ping(self) -> None:
         return None

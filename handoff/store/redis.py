@@ -3,13 +3,17 @@
 Layout under the prefix (default `handoff:`): `s:{phone}` session hash, `m:{phone}` metadata
 hash (field -> JSON), `e:{phone}` event list (JSON), `t:{phone}` the last customer texts,
 `i:{mode}` index zsets (agent scored by the customer's last message, human by `taken_at`,
-paused by `paused_at`), `c:{key}` claims.
+paused by `paused_at`), `c:{key}` claims, `ob:{shard}` the outbox streams.
+
+Constants the scripts share with Python (event kinds, history names, how many texts are kept)
+are rendered into each script from the Python definitions, never copied by hand.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
@@ -18,14 +22,16 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from handoff.events import EVENT_TYPES, DomainEvent, Happening, encode
 from handoff.machine import Inbound, Outcome, Reason, Step
-from handoff.model import Event, Mode, Session
+from handoff.model import PROFILE_NAME, Event, Mode, Session
 from handoff.store.base import (
     ACTIVE_WINDOW_SECONDS,
     RECENT_TEXTS,
     SessionStore,
     StoreUnavailable,
 )
+from handoff.store.redis_outbox import RedisOutbox
 
 _FIELDS = {
     "p": "phone", "m": "mode", "h": "human_attendant", "c": "created_at", "u": "updated_at",
@@ -38,9 +44,36 @@ _TIMES = {"created_at", "updated_at", "paused_at", "taken_at", "last_customer_me
           "last_human_message"}
 
 
+def _table(name: str, values: Sequence[str]) -> str:
+    return f"local {name} = {{" + ", ".join(f"{v} = {json.dumps(v)}" for v in values) + "}"
+
+
+def _constants() -> str:
+    """The Python constants the scripts use, as Lua."""
+    return "\n".join([
+        _table("K", list(EVENT_TYPES)),
+        _table("H", [h.value for h in Happening]),
+        f"local RECENT_TEXTS = {RECENT_TEXTS}",
+        f"local PROFILE_NAME = {json.dumps(PROFILE_NAME)}",
+    ])
+
+
 def _script(name: str) -> str:
     lua = resources.files("handoff.store") / "lua"
-    return (lua / "prelude.lua").read_text() + "\n" + (lua / f"{name}.lua").read_text()
+    return "\n".join([_constants(), (lua / "prelude.lua").read_text(),
+                      (lua / f"{name}.lua").read_text()])
+
+
+def _event_args(events: Sequence[DomainEvent]) -> list[str]:
+    out: list[str] = []
+    for event in events:
+        out += [event.kind, encode(event)]
+    return out
+
+
+def _line(event: Event) -> str:
+    return json.dumps({"at": event.at, "event": event.event, "actor": event.actor,
+                       "source": event.source}, ensure_ascii=False)
 
 
 def _pairs(flat: list[str]) -> dict[str, str]:
@@ -72,7 +105,8 @@ class RedisStore(SessionStore):
     kind = "redis"
 
     def __init__(self, url: str, prefix: str = "handoff:", dedupe_ttl: float | None = None,
-                 client: aioredis.Redis | None = None) -> None:
+                 client: aioredis.Redis | None = None, outbox: RedisOutbox | None = None
+                 ) -> None:
         # A blocking pool: past its size a call waits (bounded) for a connection instead of
         # failing, so a burst of traffic never turns into 503s while Redis is healthy.
         self.redis = client or aioredis.Redis(connection_pool=aioredis.BlockingConnectionPool
@@ -80,29 +114,34 @@ class RedisStore(SessionStore):
                                                         decode_responses=True, socket_timeout=5,
                                                         socket_connect_timeout=3))
         self.prefix = prefix
+        self.outbox: RedisOutbox = outbox or RedisOutbox(self.redis, prefix)
         self._dedupe_ms = str(int(dedupe_ttl * 1000)) if dedupe_ttl else "0"
-        self._scripts = {name: _script(name)
-                         for name in ("ingest", "takeover", "release", "pause", "metadata")}
+        self._scripts = {name: _script(name) for name in
+                         ("ingest", "takeover", "release", "pause", "metadata", "record")}
         self._shas = {name: hashlib.sha1(src.encode()).hexdigest()
                       for name, src in self._scripts.items()}
 
     def _keys(self, phone: str) -> list[str]:
         p = self.prefix
         return [f"{p}s:{phone}", f"{p}m:{phone}", f"{p}e:{phone}",
-                f"{p}i:agent", f"{p}i:human", f"{p}i:paused"]
+                f"{p}i:agent", f"{p}i:human", f"{p}i:paused", self.outbox.stream_for(phone)]
 
-    async def _run(self, name: str, phone: str, now: float, args: list[str],
-                   extra_keys: tuple[str, ...] = ()) -> Step:
+    async def _eval(self, name: str, phone: str, now: float, args: list[str],
+                    extra_keys: tuple[str, ...] = ()) -> Any:
         keys = [*self._keys(phone), *extra_keys]
         argv = (*keys, repr(now), phone, *args)
         try:
             try:
-                raw = await self.redis.evalsha(self._shas[name], len(keys), *argv)
+                return await self.redis.evalsha(self._shas[name], len(keys), *argv)
             except NoScriptError:
                 await self.redis.script_load(self._scripts[name])
-                raw = await self.redis.evalsha(self._shas[name], len(keys), *argv)
+                return await self.redis.evalsha(self._shas[name], len(keys), *argv)
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
             raise StoreUnavailable(str(exc)) from exc
+
+    async def _run(self, name: str, phone: str, now: float, args: list[str],
+                   extra_keys: tuple[str, ...] = ()) -> Step:
+        raw = await self._eval(name, phone, now, args, extra_keys)
         outcome, previous, reason, fields, meta, logged = json.loads(raw)
         # cjson renders an empty HGETALL as {} rather than [].
         session = _session(_pairs(fields), _pairs(meta or [])) if fields else None
@@ -113,8 +152,8 @@ class RedisStore(SessionStore):
     async def ingest(self, msg: Inbound, now: float) -> Step:
         seen = f"{self.prefix}c:seen:{msg.phone}:{msg.message_id or ''}"
         args = [msg.sender.value, msg.text, msg.source, msg.attendant or "",
-                "1" if msg.escalate else "0", "1" if msg.message_id is not None else "0",
-                self._dedupe_ms, *_meta_args(msg.metadata)]
+                _flag(msg.escalate), _flag(msg.message_id is not None), self._dedupe_ms,
+                _flag(msg.deliver), msg.origin or "", *_meta_args(msg.metadata)]
         return await self._run("ingest", msg.phone, now, args,
                                (seen, f"{self.prefix}t:{msg.phone}"))
 
@@ -132,9 +171,21 @@ class RedisStore(SessionStore):
                     source: str) -> Step:
         return await self._run("pause", phone, now, [actor or "", _flag(force), source])
 
-    async def update_metadata(self, phone: str, metadata: dict[str, Any],
-                              now: float) -> Session | None:
-        return (await self._run("metadata", phone, now, _meta_args(metadata))).session
+    async def update_metadata(self, phone: str, metadata: dict[str, Any], now: float,
+                              events: Sequence[DomainEvent] = ()) -> Session | None:
+        args = [str(len(events)), *_event_args(events), *_meta_args(metadata)]
+        return (await self._run("metadata", phone, now, args)).session
+
+    async def record(self, phone: str, line: Event | None,
+                     events: Sequence[DomainEvent] = (), *,
+                     claim: tuple[str, float] | None = None) -> bool:
+        key, ttl = claim if claim is not None else ("", 0.0)
+        args = [_line(line) if line is not None else "",
+                str(max(1, int(ttl * 1000))) if claim is not None else "",
+                *_event_args(events)]
+        at = line.at if line is not None else events[0].at if events else 0.0
+        done = await self._eval("record", phone, at, args, (f"{self.prefix}c:{key}",))
+        return bool(done)
 
     async def recent_texts(self, phone: str) -> list[str]:
         try:
@@ -194,14 +245,6 @@ class RedisStore(SessionStore):
             return None
         return [Event(**json.loads(line)) for line in raw]
 
-    async def log_event(self, phone: str, event: Event) -> None:
-        line = json.dumps({"at": event.at, "event": event.event, "actor": event.actor,
-                           "source": event.source}, ensure_ascii=False)
-        try:
-            await self.redis.rpush(f"{self.prefix}e:{phone}", line)
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
-
     async def mark_recent(self, group: str, member: str, now: float, limit: int) -> None:
         key = f"{self.prefix}r:{group}"
         try:
@@ -218,14 +261,6 @@ class RedisStore(SessionStore):
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
             raise StoreUnavailable(str(exc)) from exc
         return [str(m) for m in found]
-
-    async def claim(self, key: str, ttl: float | None) -> bool:
-        try:
-            ok = await self.redis.set(f"{self.prefix}c:{key}", "1", nx=True,
-                                      px=int(ttl * 1000) if ttl else None)
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
-        return bool(ok)
 
     async def ping(self) -> None:
         try:

@@ -9,7 +9,7 @@ import pytest
 from handoff.commands import COMMANDS, CommandContext, CommandResult
 from handoff.machine import Reason, Sender
 from handoff.manager import SessionManager
-from handoff.store import SessionStore
+from handoff.backends import Backend
 
 
 @pytest.fixture
@@ -24,8 +24,8 @@ def meucomando() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("meucomando")
-async def test_registered_command_runs_from_an_attendant_message(store: SessionStore) -> None:
-    manager = SessionManager(store)
+async def test_registered_command_runs_from_an_attendant_message(backend: Backend) -> None:
+    manager = SessionManager(backend.store, backend.claims)
     await manager.handle_message("5531999999999", "oi")
     r = await manager.handle_message("5531999999999", "/MeuComando", Sender.HUMAN,
                                      attendant="ana@empresa.com")
@@ -38,16 +38,16 @@ async def test_registered_command_runs_from_an_attendant_message(store: SessionS
 
 
 @pytest.mark.usefixtures("meucomando")
-async def test_customers_cannot_run_commands(store: SessionStore) -> None:
-    manager = SessionManager(store)
+async def test_customers_cannot_run_commands(backend: Backend) -> None:
+    manager = SessionManager(backend.store, backend.claims)
     r = await manager.handle_message("5531999999999", "/meucomando")
     assert r.reason is Reason.AGENT_ACTIVE
     session = await manager.get("5531999999999")
     assert session is not None and session.metadata == {}
 
 
-async def test_usage_lines_for_bad_or_missing_phones(store: SessionStore) -> None:
-    manager = SessionManager(store)
+async def test_usage_lines_for_bad_or_missing_phones(backend: Backend) -> None:
+    manager = SessionManager(backend.store, backend.claims)
     for text in ("/assumir", "/liberar", "/pausar", "/assumir 12", "/status abc"):
         r = await manager.run_command(text, attendant="ana", source="slack")
         assert not r.success and r.message.startswith("Uso: /"), text

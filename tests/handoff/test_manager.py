@@ -10,17 +10,20 @@ import pytest
 
 from handoff import texts
 from handoff.machine import Outcome, Reason, Sender
-from handoff.manager import Change, SessionManager
+from handoff.backends import Backend
+from handoff.events import HandedBack, Happening, ModeChanged
+from handoff.manager import SessionManager
 from handoff.model import Mode
 from handoff.phones import InvalidPhone
 from handoff.store import SessionStore
+from tests.outbox_reader import events_in
 
 PHONE = "5531999999999"
 
 
 @pytest.fixture
-def manager(store: SessionStore) -> SessionManager:
-    return SessionManager(store, supervisors=["chefe@empresa.com"])
+def manager(backend: Backend) -> SessionManager:
+    return SessionManager(backend.store, backend.claims, supervisors=["chefe@empresa.com"])
 
 
 async def test_customer_in_agent_mode_gets_the_bot(manager: SessionManager) -> None:
@@ -257,18 +260,18 @@ async def test_history_records_who_when_and_from_where(manager: SessionManager) 
     assert isinstance(datetime.fromisoformat(events[0].to_json()["at"]), datetime)
 
 
-async def test_listeners_hear_every_change_once(manager: SessionManager) -> None:
-    heard: list[Change] = []
-    manager.subscribe(heard.append)
+async def test_every_change_writes_one_event(manager: SessionManager,
+                                             backend: Backend) -> None:
     await manager.handle_message(PHONE, "oi")
     await manager.handle_message(PHONE, "atendente")
     await manager.takeover(PHONE, "ana")
     await manager.takeover(PHONE, "ana")
     await manager.takeover(PHONE, "bia")
     await manager.release(PHONE, "ana")
-    assert [(c.event.event, c.previous_mode) for c in heard] == [
-        ("escalation_requested", Mode.AGENT), ("takeover", Mode.PAUSED),
-        ("release", Mode.HUMAN)]
+    changes = [e for e in await events_in(backend.outbox) if isinstance(e, ModeChanged)]
+    assert [(c.event, c.from_mode, c.holder) for c in changes] == [
+        ("escalation_requested", "agent", None), ("takeover", "paused", "ana"),
+        ("release", "human", None)]
 
 
 async def test_concurrent_takeovers_have_one_winner(manager: SessionManager) -> None:
@@ -322,11 +325,11 @@ async def test_takeover_keeps_when_the_customer_started_waiting(
 
 async def test_recorded_events_join_the_history(manager: SessionManager) -> None:
     await manager.handle_message(PHONE, "atendente")
-    await manager.record(PHONE, "page", "monitor", "monitor")
+    await manager.record(PHONE, Happening.PAGE_1, "monitor", "monitor")
     events = await manager.history(PHONE)
     assert events is not None
     assert [(e.event, e.source) for e in events] == [("escalation_requested", "whatsapp"),
-                                                      ("page", "monitor")]
+                                                      ("page_1", "monitor")]
 
 
 async def test_recent_texts_keep_the_last_five(manager: SessionManager) -> None:
@@ -340,7 +343,8 @@ async def test_recent_texts_keep_the_last_five(manager: SessionManager) -> None:
                                                  "texto 2"]
 
 
-async def test_release_keeps_a_hand_back_summary(manager: SessionManager) -> None:
+async def test_release_keeps_a_hand_back_summary(manager: SessionManager,
+                                                 backend: Backend) -> None:
     clock = [1_000_000.0]
     manager.clock = lambda: clock[0]
     await manager.handle_message(PHONE, "oi")
@@ -353,8 +357,6 @@ async def test_release_keeps_a_hand_back_summary(manager: SessionManager) -> Non
     clock[0] += 10
     await manager.handle_message(PHONE, "Claro!", Sender.HUMAN, attendant="ana@empresa.com")
     clock[0] += 100
-    heard: list[Change] = []
-    manager.subscribe(heard.append)
     r = await manager.release(PHONE, "ana@empresa.com", source="slack")
     assert r.session is not None
     summary = r.session.metadata["handoff_summary"]
@@ -362,7 +364,8 @@ async def test_release_keeps_a_hand_back_summary(manager: SessionManager) -> Non
     assert summary["seconds"] == 190.0, "from leaving the bot to the release"
     assert (summary["customer_messages"], summary["attendant_messages"]) == (3, 1)
     assert summary["released_by"] == "ana@empresa.com" and summary["released_via"] == "slack"
-    assert heard[0].session.metadata["handoff_summary"] == summary
+    handed = [e for e in await events_in(backend.outbox) if isinstance(e, HandedBack)]
+    assert [h.summary for h in handed] == [summary]
     assert (await manager.get(PHONE)).metadata["handoff_summary"] == summary  # type: ignore[union-attr]
     await manager.takeover(PHONE, "bia")
     s = await manager.get(PHONE)

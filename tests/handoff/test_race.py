@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+from handoff.backends import redis_backend
 from handoff.machine import Outcome
 from handoff.manager import SessionManager
-from handoff.store.redis import RedisStore
 
 
 async def test_100_concurrent_takeovers_across_two_managers(redis_url: str) -> None:
-    stores = [RedisStore(redis_url), RedisStore(redis_url)]
-    managers = [SessionManager(s) for s in stores]
+    stores = [redis_backend(redis_url), redis_backend(redis_url)]
+    managers = [SessionManager(b.store, b.claims) for b in stores]
     await managers[0].handle_message("5531999999999", "quero um atendente")
     results = await asyncio.gather(*(
         managers[i % 2].takeover("5531999999999", f"atendente{i}@empresa.com")
@@ -31,8 +31,8 @@ async def test_100_concurrent_takeovers_across_two_managers(redis_url: str) -> N
 
 
 async def test_one_message_id_processed_once_across_managers(redis_url: str) -> None:
-    stores = [RedisStore(redis_url), RedisStore(redis_url)]
-    managers = [SessionManager(s) for s in stores]
+    stores = [redis_backend(redis_url), redis_backend(redis_url)]
+    managers = [SessionManager(b.store, b.claims) for b in stores]
     results = await asyncio.gather(*(
         managers[i % 2].handle_message("5531999999999", "oi", message_id="wamid.X")
         for i in range(20)))
@@ -42,8 +42,8 @@ async def test_one_message_id_processed_once_across_managers(redis_url: str) -> 
 
 
 async def test_a_burst_beyond_the_pool_waits_instead_of_failing(redis_url: str) -> None:
-    store = RedisStore(redis_url)
-    manager = SessionManager(store)
+    store = redis_backend(redis_url)
+    manager = SessionManager(store.store, store.claims)
     results = await asyncio.gather(*(
         manager.takeover(f"55319{i % 100:08d}", f"a{i}") for i in range(600)))
     assert sum(r.outcome is Outcome.CHANGED for r in results) == 100

@@ -5,5 +5,5 @@ if mode == 'paused' then return result('unchanged', mode) end
 if mode == 'human' and holder ~= ARGV[3] and ARGV[4] ~= '1' then
   return result('forbidden', mode)
 end
-move('paused', 'pause', ARGV[3], ARGV[5])
+move('paused', H.pause, ARGV[3], ARGV[5])
 return result('changed', mode)

@@ -1,7 +1,10 @@
 -- Shared by every script. Mirrors handoff/machine.py: keep the two in step.
--- KEYS: 1 session hash, 2 metadata hash, 3 events list, 4/5/6 agent/human/paused index zsets.
+-- KEYS: 1 session hash, 2 metadata hash, 3 events list, 4/5/6 agent/human/paused index zsets,
+-- 7 the outbox stream of this phone's shard.
 -- ARGV: 1 now (Unix seconds, kept as the caller's string), 2 phone; the rest per script.
-local S, M, E = KEYS[1], KEYS[2], KEYS[3]
+-- The constants K (event kinds), H (history names) and RECENT_TEXTS come from Python, rendered
+-- above this prelude by handoff/store/redis.py.
+local S, M, E, OB = KEYS[1], KEYS[2], KEYS[3], KEYS[7]
 local INDEX = {agent = KEYS[4], human = KEYS[5], paused = KEYS[6]}
 local now, phone = ARGV[1], ARGV[2]
 local logged = ''
@@ -18,6 +21,30 @@ end
 local function quote(v)
   if v == nil or v == false or v == '' then return 'null' end
   return cjson.encode(v)
+end
+
+local function given(v)
+  if v == nil or v == false or v == '' then return nil end
+  return v
+end
+
+-- The customer's WhatsApp name (metadata, JSON), as Session.profile_name reads it.
+local function profile_name()
+  local raw = redis.call('HGET', M, PROFILE_NAME)
+  if not raw then return nil end
+  local ok, name = pcall(cjson.decode, raw)
+  if not ok or type(name) ~= 'string' then return nil end
+  name = string.match(name, '^%s*(.-)%s*$')
+  return given(name)
+end
+
+-- Append an event to the outbox, in the same script (so the same atomic step) as the change.
+local function emit_raw(kind, data)
+  redis.call('XADD', OB, '*', 'k', kind, 'p', phone, 'd', data)
+end
+
+local function emit(kind, fields)
+  emit_raw(kind, cjson.encode(fields))
 end
 
 -- Change mode, keep the index and log the event, exactly as machine._move does.
@@ -40,6 +67,9 @@ local function move(to, event, actor, source)
   logged = '{"at":' .. now .. ',"event":"' .. event .. '","actor":' .. quote(actor)
     .. ',"source":' .. quote(source) .. ',"from_mode":"' .. from .. '","to_mode":"' .. to .. '"}'
   redis.call('RPUSH', E, logged)
+  emit(K.mode_changed, {at = now, event = event, actor = given(actor), source = source,
+    from_mode = from, to_mode = to, holder = given(redis.call('HGET', S, 'h')),
+    paused_at = given(redis.call('HGET', S, 'pa')), taken_at = given(redis.call('HGET', S, 'ta'))})
 end
 
 -- One JSON string (cheaper for the client to read than a nested reply): outcome, previous

@@ -5,12 +5,12 @@ if mode == 'agent' then return result('unchanged', mode) end
 if ARGV[3] ~= '' and holder and holder ~= ARGV[3] and ARGV[4] ~= '1' then
   return result('forbidden', mode)
 end
-local event = 'release'
+local event = H.release
 if ARGV[6] ~= '' then
   local f = redis.call('HMGET', S, 'lcm', 'lhm', 'ta')
   local last = math.max(tonumber(f[1]) or 0, tonumber(f[2]) or 0, tonumber(f[3]) or 0)
   if last > tonumber(ARGV[6]) then return result('unchanged', mode) end
-  event = 'auto_release'
+  event = H.auto_release
 end
 move('agent', event, ARGV[3], ARGV[5])
 return result('changed', mode)

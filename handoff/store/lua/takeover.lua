@@ -3,5 +3,5 @@ if redis.call('EXISTS', S) == 0 then create() end
 local mode, holder = mode_of(), redis.call('HGET', S, 'h')
 if mode == 'human' and holder == ARGV[3] then return result('unchanged', mode) end
 if mode == 'human' and ARGV[4] ~= '1' then return result('conflict', mode) end
-move('human', 'takeover', ARGV[3], ARGV[5])
+move('human', H.takeover, ARGV[3], ARGV[5])
 return result('changed', mode)

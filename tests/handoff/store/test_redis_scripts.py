@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from handoff.backends import redis_backend
 from handoff.machine import Outcome
 from handoff.manager import SessionManager
 from handoff.store.redis import RedisStore
 
 
 async def test_scripts_reload_after_flush(redis_url: str) -> None:
-    store = RedisStore(redis_url)
-    manager = SessionManager(store)
+    backend = redis_backend(redis_url)
+    manager = SessionManager(backend.store, backend.claims)
     await manager.handle_message("5531999999999", "oi")
-    await store.redis.script_flush()
+    assert isinstance(backend.store, RedisStore)
+    await backend.store.redis.script_flush()
     r = await manager.takeover("5531999999999", "ana")
     assert r.outcome is Outcome.CHANGED
-    await store.close()
+    await backend.close()

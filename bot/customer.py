@@ -1,0 +1,57 @@
+"""The outbox's `customer` group: what the service must send to customers, from the events.
+
+An attendant's reply written in Slack, the holding message at the ladder's third step and the
+message that tells a customer the bot is back after an auto-release are all sent from here,
+through `Reach`, in the order they happened for each conversation, and at least once across
+crashes.
+"""
+
+from __future__ import annotations
+
+from bot.reach import Reach
+from handoff import texts
+from handoff.delivery import Dispatcher
+from handoff.events import (
+    AttendantMessage,
+    CustomerTold,
+    Happening,
+    HoldingDue,
+    ModeChanged,
+    Told,
+)
+from handoff.machine import Sender
+from handoff.manager import SessionManager
+from handoff.model import Source
+
+GROUP = "customer"
+
+
+class CustomerSender:
+    """Subscribes to the events that mean "tell the customer"."""
+
+    def __init__(self, manager: SessionManager, reach: Reach, holding_message: str) -> None:
+        self.manager = manager
+        self.reach = reach
+        self.holding_message = holding_message
+
+    def subscribe(self, dispatcher: Dispatcher) -> None:
+        dispatcher.on(AttendantMessage, "send", self.attendant_message)
+        dispatcher.on(HoldingDue, "holding", self.holding)
+        dispatcher.on(ModeChanged, "auto_release", self.auto_release)
+
+    async def attendant_message(self, event: AttendantMessage) -> None:
+        await self.reach.send(event.phone, event.text, sender=Sender.HUMAN,
+                              attendant=event.attendant, origin=event.origin)
+
+    async def holding(self, event: HoldingDue) -> None:
+        sent = (await self.reach.send(event.phone, self.holding_message,
+                                      sender=Sender.AGENT)).sent
+        told = CustomerTold(event.phone, self.manager.clock(), Told.HOLDING.value, sent,
+                            event.waited, event.name)
+        await self.manager.record(
+            event.phone, Happening.HOLDING_MESSAGE if sent else Happening.HOLDING_SKIPPED,
+            "monitor", Source.MONITOR, [told])
+
+    async def auto_release(self, event: ModeChanged) -> None:
+        if event.event == Happening.AUTO_RELEASE:
+            await self.reach.send(event.phone, texts.AUTO_RELEASE_CUSTOMER, sender=Sender.AGENT)

@@ -1,0 +1,113 @@
+"""The one way to reach a customer: the Cloud API when configured, else the integrator's relay,
+else nowhere (said in the log). Bot replies, attendants' replies, the holding message and the
+auto-release message all go through `Reach`, and what became of each is reported as outbox
+events (a failed send, the closed window, a sent reply) for attendants to see.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from bot.relay import Relay
+from bot.sending import Delivery, NotSent
+from bot.whatsapp.cloud import chunks
+from bot.whatsapp.outbound import Outbound
+from handoff.events import DeliveryUpdate, DomainEvent, SendFailed, WindowClosed
+from handoff.ledger import Ledger
+from handoff.machine import Sender
+from handoff.manager import SessionManager
+from handoff.model import Mode
+
+log = logging.getLogger("handoff.reach")
+
+
+def origin_key(wamid: str) -> str:
+    """Ledger key: a message we sent → where the attendant wrote it (for its later statuses)."""
+    return f"wa:origin:{wamid}"
+
+
+class Reach:
+    """Sends to customers by whatever channel is configured, and reports the outcome."""
+
+    def __init__(self, manager: SessionManager, ledger: Ledger, *,
+                 cloud: Outbound | None, relay: Relay | None, origin_ttl: float,
+                 on_failure: Callable[[], object] | None = None) -> None:
+        self.manager = manager
+        self.ledger = ledger
+        self.cloud = cloud
+        self.relay = relay
+        self.origin_ttl = origin_ttl
+        self.on_failure = on_failure
+        self.channel = "cloud" if cloud else "relay" if relay else None
+
+    async def send(self, phone: str, text: str, *, sender: Sender,
+                   attendant: str | None = None, origin: str | None = None,
+                   address: str | None = None, in_reply_to: str | None = None) -> Delivery:
+        """One message to the customer of `phone`; failures are reported, never raised."""
+        if self.cloud is not None:
+            delivery = await self.cloud.send(phone, text, address=address, sender=sender.value,
+                                             in_reply_to=in_reply_to)
+        elif self.relay is not None:
+            session = await self.manager.get(phone)
+            ok = await self.relay.send(phone, text, attendant,
+                                       session.mode.value if session else None)
+            delivery = Delivery(ok, reason=None if ok else NotSent.RELAY_FAILED)
+        else:
+            log.warning("customer_unreachable", extra={"phone": phone, "sender": sender.value,
+                                                       "reason": NotSent.NO_CHANNEL.value})
+            delivery = Delivery(False, reason=NotSent.NO_CHANNEL)
+        await self.report(phone, delivery, origin, attendant)
+        return delivery
+
+    async def bot_reply(self, phone: str, text: str, *, address: str | None = None,
+                        in_reply_to: str | None = None) -> bool:
+        """The agent's answer, in parts if long, while the bot still holds the conversation.
+
+        Through the Cloud API each attempt re-checks the mode; through the relay the mode is
+        checked once, before the first part.
+        """
+
+        async def bot_holds_it() -> bool:
+            session = await self.manager.get(phone)
+            return session is not None and session.mode is Mode.AGENT
+
+        for part in chunks(text):
+            if self.cloud is not None:
+                delivery = await self.cloud.send(phone, part, address=address, sender="agent",
+                                                 guard=bot_holds_it, in_reply_to=in_reply_to)
+                await self.report(phone, delivery, None)
+            elif not await bot_holds_it():
+                return False
+            else:
+                delivery = await self.send(phone, part, sender=Sender.AGENT)
+            if not delivery.sent:
+                return False
+        return True
+
+    async def report(self, phone: str, delivery: Delivery, origin: str | None,
+                     attendant: str | None = None) -> None:
+        """A sent reply and any failure become events (the Slack adapter shows them)."""
+        event: DomainEvent | None = None
+        now = self.manager.clock()
+        if delivery.sent:
+            if delivery.wamid and origin:
+                await self.ledger.put(origin_key(delivery.wamid), origin, self.origin_ttl)
+            if origin:
+                event = DeliveryUpdate(phone, now, "sent", delivery.wamid, origin)
+        elif delivery.reason is NotSent.DROPPED:
+            return
+        else:
+            if self.on_failure is not None and delivery.reason is not NotSent.NO_CHANNEL:
+                self.on_failure()
+            if delivery.reason is NotSent.WINDOW_CLOSED:
+                event = WindowClosed(phone, now, delivery.wamid, origin)
+            else:
+                event = SendFailed(phone, now, (delivery.reason or NotSent.REFUSED).value,
+                                   delivery.code, delivery.detail, delivery.wamid, origin,
+                                   attendant)
+        if event is not None:
+            await self.manager.emit(phone, event)
+
+    async def origin_of(self, wamid: str) -> str | None:
+        return await self.ledger.get(origin_key(wamid))

@@ -1,0 +1,231 @@
+"""What happens to a conversation, as types: the outbox carries these from the core to adapters.
+
+Every store transition writes its events in the same atomic step as the change (see
+`handoff.outbox`); adapters subscribe by type (`handoff.delivery.Dispatcher.on`). An event is
+a plain frozen dataclass whose fields are JSON values, so the Redis store's Lua scripts can
+write the same records the memory store writes in Python.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+class Happening(enum.StrEnum):
+    """The names of a session's history lines (`Event.event`)."""
+
+    ESCALATION_REQUESTED = "escalation_requested"
+    TAKEOVER = "takeover"
+    RELEASE = "release"
+    AUTO_RELEASE = "auto_release"
+    PAUSE = "pause"
+    NOTE = "note"
+    PAGE_1 = "page_1"
+    PAGE_2 = "page_2"
+    HOLDING_MESSAGE = "holding_message"
+    HOLDING_SKIPPED = "holding_skipped"
+    REMINDER = "reminder"
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    """Base of every event: which conversation, and when (Unix seconds)."""
+
+    kind: ClassVar[str] = ""
+
+    phone: str
+    at: float
+
+    def data(self) -> dict[str, Any]:
+        """The fields other than `phone`, as JSON values (the outbox stores them apart)."""
+        out = dataclasses.asdict(self)
+        out.pop("phone")
+        return out
+
+
+@dataclass(frozen=True)
+class ModeChanged(DomainEvent):
+    """The session changed hands: the history line it logged, and who holds it now."""
+
+    kind: ClassVar[str] = "mode_changed"
+
+    event: str
+    actor: str | None
+    source: str
+    from_mode: str
+    to_mode: str
+    holder: str | None = None
+    paused_at: float | None = None
+    taken_at: float | None = None
+
+
+@dataclass(frozen=True)
+class CustomerMessage(DomainEvent):
+    """A customer wrote while a person is needed or holds the conversation."""
+
+    kind: ClassVar[str] = "customer_message"
+
+    text: str
+    mode: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class AttendantMessage(DomainEvent):
+    """An attendant wrote something that must reach the customer; `origin` is where it was
+    written (an adapter's opaque reference, e.g. the Slack message), for delivery reports."""
+
+    kind: ClassVar[str] = "attendant_message"
+
+    text: str
+    attendant: str
+    origin: str | None = None
+
+
+@dataclass(frozen=True)
+class NoteAdded(DomainEvent):
+    """An internal note: kept in the history, never sent to the customer."""
+
+    kind: ClassVar[str] = "note_added"
+
+    attendant: str
+    text: str = ""
+    origin: str | None = None
+
+
+@dataclass(frozen=True)
+class HandedBack(DomainEvent):
+    """The hand-back summary of a stretch with a person (see `handoff.summary`)."""
+
+    kind: ClassVar[str] = "handed_back"
+
+    summary: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PageDue(DomainEvent):
+    """A waiting customer reached a step of the on-call ladder (1: on-call, 2: supervisors)."""
+
+    kind: ClassVar[str] = "page_due"
+
+    step: int
+    waited: float
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class HoldingDue(DomainEvent):
+    """Nobody picked the customer up: they are to be told we are busy (ladder step 3)."""
+
+    kind: ClassVar[str] = "holding_due"
+
+    waited: float
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class ReminderDue(DomainEvent):
+    """The holder has not answered the customer for a while."""
+
+    kind: ClassVar[str] = "reminder_due"
+
+    attendant: str
+    waited: float
+    name: str | None = None
+
+
+class Told(enum.StrEnum):
+    """Messages the service itself sends a customer."""
+
+    HOLDING = "holding"
+    AUTO_RELEASE = "auto_release"
+
+
+@dataclass(frozen=True)
+class CustomerTold(DomainEvent):
+    """The service sent the customer one of its own messages (or could not)."""
+
+    kind: ClassVar[str] = "customer_told"
+
+    what: str
+    sent: bool
+    waited: float = 0.0
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryUpdate(DomainEvent):
+    """What became of a message sent to the customer: `sent`, `delivered`, `read`, …"""
+
+    kind: ClassVar[str] = "delivery_update"
+
+    status: str
+    wamid: str | None = None
+    origin: str | None = None
+
+
+@dataclass(frozen=True)
+class SendFailed(DomainEvent):
+    """A message did not reach the customer; `reason` says why (an adapter's code)."""
+
+    kind: ClassVar[str] = "send_failed"
+
+    reason: str
+    code: int | None = None
+    detail: str = ""
+    wamid: str | None = None
+    origin: str | None = None
+    attendant: str | None = None
+
+
+@dataclass(frozen=True)
+class WindowClosed(DomainEvent):
+    """Meta refused a message because the customer's 24-hour window has closed."""
+
+    kind: ClassVar[str] = "window_closed"
+
+    wamid: str | None = None
+    origin: str | None = None
+
+
+EVENT_TYPES: dict[str, type[DomainEvent]] = {
+    cls.kind: cls for cls in (ModeChanged, CustomerMessage, AttendantMessage, NoteAdded,
+                              HandedBack, PageDue, HoldingDue, ReminderDue, CustomerTold,
+                              DeliveryUpdate, SendFailed, WindowClosed)}
+
+
+class UnknownEvent(ValueError):
+    """An outbox entry of a kind this version does not know (written by a newer one)."""
+
+
+def encode(event: DomainEvent) -> str:
+    return json.dumps(event.data(), ensure_ascii=False, separators=(",", ":"))
+
+
+def decode(kind: str, phone: str, data: str) -> DomainEvent:
+    """The event an outbox entry holds; fields this version does not know are ignored."""
+    cls = EVENT_TYPES.get(kind)
+    if cls is None:
+        raise UnknownEvent(kind)
+    raw = json.loads(data) if data else {}
+    if not isinstance(raw, dict):
+        raise ValueError("event data is not an object")
+    numbers = _NUMBERS.get(cls)
+    if numbers is None:
+        numbers = _NUMBERS[cls] = {f.name for f in dataclasses.fields(cls)
+                                   if str(f.type).startswith("float")}
+    names = {f.name for f in dataclasses.fields(cls)} - {"phone"}
+    fields: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in names:
+            continue
+        # Lua keeps times as the caller's decimal strings, to the last digit.
+        fields[key] = float(value) if key in numbers and isinstance(value, str) else value
+    return cls(phone=phone, **fields)
+
+
+_NUMBERS: dict[type[DomainEvent], set[str]] = {}
