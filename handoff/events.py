@@ -214,12 +214,10 @@ def decode(kind: str, phone: str, data: str) -> DomainEvent:
     raw = json.loads(data) if data else {}
     if not isinstance(raw, dict):
         raise ValueError("event data is not an object")
-    numbers = _NUMBERS.get(cls)
-    if numbers is None:
-        numbers = _NUMBERS[cls] = {f.name for f in dataclasses.fields(cls)
-                                   if str(f.type).startswith("float")}
+    numbers, optional = _shape(cls)
     names = {f.name for f in dataclasses.fields(cls)} - {"phone"}
-    fields: dict[str, Any] = {}
+    # Lua leaves out what is nil: an optional field missing is None.
+    fields: dict[str, Any] = dict.fromkeys(optional)
     for key, value in raw.items():
         if key not in names:
             continue
@@ -228,4 +226,14 @@ def decode(kind: str, phone: str, data: str) -> DomainEvent:
     return cls(phone=phone, **fields)
 
 
-_NUMBERS: dict[type[DomainEvent], set[str]] = {}
+_SHAPES: dict[type[DomainEvent], tuple[set[str], set[str]]] = {}
+
+
+def _shape(cls: type[DomainEvent]) -> tuple[set[str], set[str]]:
+    """The names of `cls`'s number fields and of its optional fields."""
+    found = _SHAPES.get(cls)
+    if found is None:
+        fields = dataclasses.fields(cls)
+        found = _SHAPES[cls] = ({f.name for f in fields if str(f.type).startswith("float")},
+                                {f.name for f in fields if str(f.type).endswith("| None")})
+    return found

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from handoff.backends import Backend
 from handoff.commands import COMMANDS, CommandContext, CommandResult
 from handoff.machine import Reason, Sender
 from handoff.manager import SessionManager
-from handoff.backends import Backend
 
 
 @pytest.fixture

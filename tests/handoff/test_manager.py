@@ -9,9 +9,9 @@ from datetime import datetime
 import pytest
 
 from handoff import texts
-from handoff.machine import Outcome, Reason, Sender
 from handoff.backends import Backend
 from handoff.events import HandedBack, Happening, ModeChanged
+from handoff.machine import Outcome, Reason, Sender
 from handoff.manager import SessionManager
 from handoff.model import Mode
 from handoff.phones import InvalidPhone

@@ -22,6 +22,7 @@ from tests.fakes.slack import (
     form_payload,
     signed_headers,
 )
+from tests.wait import eventually
 
 SECRET = "test_signing_secret"
 CHANNEL = "C0ESCALA"
@@ -113,10 +114,19 @@ class SlackRig:
         assert session is not None
         return session
 
+    async def delivered(self) -> bool:
+        """True once every outbox event was applied by every consumer group."""
+        stats = await self.running.backend.outbox.stats()
+        return all(g.lag == 0 and g.pending == 0 for g in stats.groups.values())
+
     async def settled(self) -> None:
-        """Wait until the app's background work (Slack calls) has finished."""
+        """Wait until the app's background work and every outbox event are done with."""
         background = self.running.app[SLACK].background
-        await self.fake.until(lambda: len(background) == 0, what="background work to finish")
+
+        async def quiet() -> bool:
+            return len(background) == 0 and await self.delivered()
+
+        await eventually(quiet)
 
 
 def card_json(message: Message) -> str:

@@ -19,6 +19,7 @@ from handoff.model import Mode
 from tests.bot.slack.conftest import ANA, BRUNO, PHONE, SUPERVISOR, SlackRig
 from tests.conftest import Running
 from tests.fakes.slack import form_payload
+from tests.wait import eventually
 
 PHONE2, PHONE3, PHONE4 = "5531988887777", "5531977776666", "5531966665555"
 _ids = itertools.count(1)
@@ -222,6 +223,7 @@ async def test_a_burst_of_changes_is_one_refresh(slack: SlackRig) -> None:
     phones = [f"55319{n:08d}" for n in range(10)]
     for phone in phones:  # ten escalations, each a change and a message
         await customer(slack, phone, "quero um atendente")
+    await eventually(slack.delivered)
     gate.set()
     await slack.settled()
     assert len(slack.fake.homes[ANA]) == 3  # the opening, the held one, one for all ten

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handoff.manager import Notice
+from handoff.events import PageDue, SendFailed, WindowClosed
 from tests.bot.slack.conftest import ANA, BRUNO, CHANNEL, PHONE, SlackRig, buttons, card_json
 from tests.bot.test_cli import cli
 from tests.fakes.slack import Message
@@ -94,24 +94,25 @@ async def test_fast_changes_post_one_card_and_end_true(slack: SlackRig) -> None:
     assert [line.split()[0] for line in lines] == ["👤", "⏸️", "👤"]
 
 
-async def test_notices_go_to_the_card_thread(slack: SlackRig) -> None:
+async def test_pages_and_failures_go_to_the_card_thread(slack: SlackRig) -> None:
     card = await slack.escalate()
-    slack.manager.announce(Notice(PHONE, "page", "🚨 <!subteam^S0ONCALL> alguém?",
-                                  {"broadcast": True}))
-    slack.manager.announce(Notice(PHONE, "send_failed", "⚠️ não entregue"))
+    await slack.manager.emit(PHONE, PageDue(PHONE, 1.0, 1, 600.0, "Maria"))
+    await slack.manager.emit(PHONE, SendFailed(PHONE, 2.0, "refused", 131026, "incapaz"))
     await slack.fake.until(lambda: len(slack.fake.thread(CHANNEL, card.ts)) == 2)
     page, failed = slack.fake.thread(CHANNEL, card.ts)
-    assert page.text == "🚨 <!subteam^S0ONCALL> alguém?" and page.reply_broadcast
-    assert failed.text == "⚠️ não entregue" and not failed.reply_broadcast
+    assert page.text == ("🚨 @channel o cliente Maria (5531999999999) pediu uma pessoa e "
+                         "aguarda há 10min. Alguém pode assumir?") and page.reply_broadcast
+    assert "131026" in failed.text and "incapaz" in failed.text
+    assert not failed.reply_broadcast
 
 
-async def test_a_notice_without_a_card_creates_it_first(slack: SlackRig) -> None:
+async def test_a_line_without_a_card_creates_it_first(slack: SlackRig) -> None:
     await slack.running.json("POST", "/webhook/whatsapp", json={"phone": PHONE,
                                                                "message": "oi"})
-    slack.manager.announce(Notice(PHONE, "window_expired", "⚠️ janela de 24h expirou"))
+    await slack.manager.emit(PHONE, WindowClosed(PHONE, 1.0))
     (card,) = await slack.fake.until(lambda: slack.fake.top_level(CHANNEL))
     (line,) = await slack.fake.until(lambda: slack.fake.thread(CHANNEL, card.ts))
-    assert line.text == "⚠️ janela de 24h expirou"
+    assert "janela de 24h expirou" in line.text
 
 
 async def test_a_deleted_card_is_posted_again(slack: SlackRig) -> None:

@@ -16,13 +16,15 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.settings import Settings
-from bot.web.keys import MANAGER
-from bot.whatsapp.keys import INBOX, LEDGER, TUNING
+from bot.web.keys import BACKEND, MANAGER
+from bot.whatsapp.keys import INBOX, TUNING
+from handoff.events import DomainEvent
 from handoff.inbox import Inbox
 from handoff.ledger import Ledger
-from handoff.manager import Notice, SessionManager
+from handoff.manager import SessionManager
 from tests.bot.whatsapp.meta import PHONE_NUMBER_ID
 from tests.fakes.graph import FakeGraph, meta_signature
+from tests.outbox_reader import events_in
 from tests.wait import eventually as poll
 
 APP_SECRET = "test_app_secret"
@@ -54,8 +56,13 @@ class WaApp:
     url: str
     http: aiohttp.ClientSession
     runner: web.AppRunner
-    notices: list[Notice]
+    seen: list[DomainEvent] = field(default_factory=list)
     stopped: bool = False
+
+    async def events(self) -> list[DomainEvent]:
+        """Every event the app wrote to its outbox so far (read by a group of the test's)."""
+        self.seen += await events_in(self.app[BACKEND].outbox, TEST_GROUP)
+        return list(self.seen)
 
     @property
     def manager(self) -> SessionManager:
@@ -67,7 +74,7 @@ class WaApp:
 
     @property
     def ledger(self) -> Ledger:
-        return self.app[LEDGER]
+        return self.app[BACKEND].ledger
 
     async def post_raw(self, body: bytes, headers: dict[str, str]) -> tuple[int, Any]:
         async with self.http.post(self.url + "/webhook/whatsapp", data=body,
@@ -133,6 +140,9 @@ async def wa_settings(make_settings: Callable[..., Settings], graph: FakeGraph,
     return make
 
 
+#: The outbox group through which tests read what the app wrote.
+TEST_GROUP = "test"
+
 #: Fast retries and reclaims, so failure paths run in test time.
 FAST = {"send_backoff": 0.01, "block": 0.05}
 
@@ -149,13 +159,12 @@ async def start(request: pytest.FixtureRequest,
         app = create_app(settings)
         for name, value in {**FAST, **tuning}.items():
             setattr(app[TUNING], name, value)
-        notices: list[Notice] = []
-        app[MANAGER].subscribe_notices(notices.append)
+        await app[BACKEND].outbox.prepare([TEST_GROUP])
         runner = web.AppRunner(app)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()
-        wa = WaApp(app, f"http://127.0.0.1:{runner.addresses[0][1]}", http, runner, notices)
+        wa = WaApp(app, f"http://127.0.0.1:{runner.addresses[0][1]}", http, runner)
         started.append(wa)
         return wa
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.whatsapp.handling import answered_key
+from handoff.events import SendFailed, WindowClosed
 from handoff.model import Mode
 from tests.bot.whatsapp import meta
 from tests.bot.whatsapp.conftest import ACCESS_TOKEN, WaApp, poll
@@ -155,18 +156,17 @@ async def test_send_retries_5xx_and_throttling_then_delivers_once(
     await wa.processed("wamid.R1")
     assert len(graph.requests) == 5
     assert [s.text for s in graph.sends] == ["Resposta: Oi"]
-    assert wa.notices == []
+    assert await wa.events() == []
 
 
-async def test_window_expired_on_send_is_announced_in_portuguese(
+async def test_window_expired_on_send_is_announced(
         wa: WaApp, graph: FakeGraph) -> None:
     graph.window_expired()
     await wa.meta(meta.incoming(WA_ID, "wamid.W1", "Oi"))
     await wa.processed("wamid.W1")
     assert len(graph.requests) == 1
-    [notice] = wa.notices
-    assert notice.phone == PHONE and notice.kind == "window_expired"
-    assert "janela de 24h expirou" in notice.text
+    [closed] = await wa.events()
+    assert isinstance(closed, WindowClosed) and closed.phone == PHONE
 
 
 async def test_other_refusals_are_not_retried_and_are_announced(
@@ -175,8 +175,8 @@ async def test_other_refusals_are_not_retried_and_are_announced(
     await wa.meta(meta.incoming(WA_ID, "wamid.F1", "Oi"))
     await wa.processed("wamid.F1")
     assert len(graph.requests) == 1 and graph.sends == []
-    [notice] = wa.notices
-    assert notice.kind == "send_failed" and "131026" in notice.text
+    [failed] = await wa.events()
+    assert isinstance(failed, SendFailed) and failed.code == 131026
     async with wa.http.get(wa.url + "/metrics") as resp:
         assert 'handoff_outbound_failures_total{api="whatsapp"} 1.0' in await resp.text()
 
