@@ -111,10 +111,11 @@ async def fill(manager: Any, n: int, escalate_every: int, concurrency: int) -> N
 
 
 def memory_store_child(n: int, escalate_every: int, out: Any) -> None:
+    from handoff.backends import memory_backend
     from handoff.manager import SessionManager
-    from handoff.store import MemoryStore
 
-    manager = SessionManager(MemoryStore(dedupe_ttl=DEDUPE_TTL))
+    backend = memory_backend(DEDUPE_TTL)
+    manager = SessionManager(backend.store, backend.claims)
     # Warm up everything a first message touches (imports, caches), then measure.
     asyncio.run(manager.handle_message("5531900000000", "Oi", message_id="warm"))
     gc.collect()
@@ -248,19 +249,20 @@ def redis_floor(client: redis.Redis, n: int, escalate_every: int) -> RedisFigure
 
 def redis_store(client: redis.Redis, url: str, n: int, escalate_every: int,
                 concurrency: int) -> RedisFigures:
+    from handoff.backends import redis_backend
     from handoff.manager import SessionManager
-    from handoff.store.redis import RedisStore
 
     client.flushall()
     figures = RedisFigures()
     before = used_memory(client)
 
     async def run() -> None:
-        store = RedisStore(url, dedupe_ttl=DEDUPE_TTL)
+        backend = redis_backend(url, dedupe_ttl=DEDUPE_TTL)
         try:
-            await fill(SessionManager(store), n, escalate_every, concurrency)
+            await fill(SessionManager(backend.store, backend.claims), n, escalate_every,
+                       concurrency)
         finally:
-            await store.close()
+            await backend.close()
 
     started = time.perf_counter()
     asyncio.run(run())

@@ -62,13 +62,14 @@ def racer(redis_url: str, index: int, phones: list[str], per_process: int, pool:
     from handoff.machine import Outcome
     from handoff.manager import SessionManager
     from handoff.store.redis import RedisStore
+    from handoff.store.redis_claims import RedisClaims
 
     async def race() -> None:
         client = None if pool is None else aioredis.Redis.from_url(
             redis_url, decode_responses=True, socket_timeout=5, socket_connect_timeout=3,
             max_connections=pool)  # the service's options, with a pool this size
         store = RedisStore(redis_url, client=client)
-        manager = SessionManager(store)
+        manager = SessionManager(store, RedisClaims(store.redis))
         trivial = store.redis.register_script(TRIVIAL)
         loop = asyncio.get_running_loop()
         try:

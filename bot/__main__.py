@@ -12,7 +12,7 @@ from aiohttp import web
 from bot import logs
 from bot.app import create_app
 from bot.settings import Settings
-from handoff import texts
+from bot.web import texts as web_texts
 
 log = logging.getLogger("handoff")
 
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     port = args.port if args.port is not None else settings.port
     logs.configure()
     if not is_loopback(host) and not settings.handoff_api_token:
-        print(texts.REFUSE_OPEN_HOST.format(host=host), file=sys.stderr)
+        print(web_texts.REFUSE_OPEN_HOST.format(host=host), file=sys.stderr)
         return 2
     log.info("starting", extra={"host": host, "port": port,
                                 "store": "redis" if settings.redis_url else "memory"})

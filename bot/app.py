@@ -27,15 +27,16 @@ from bot.settings import Settings, secret
 from bot.slack import Slack, setup_slack
 from bot.slack import feed as slack_feed
 from bot.web import ops, sessions, webhook
+from bot.web import texts as web_texts
 from bot.web.auth import auth_middleware
 from bot.web.dashboard import setup_dashboard
 from bot.web.errors import error_middleware
 from bot.web.keys import BACKEND, BACKGROUND, DISPATCHERS, HTTP, MANAGER, METRICS, SETTINGS
+from bot.whatsapp import texts as wa_texts
 from bot.whatsapp.cloud import CloudClient
 from bot.whatsapp.mount import setup_whatsapp
 from bot.whatsapp.outbound import Outbound
 from bot.whatsapp.tuning import Tuning
-from handoff import texts
 from handoff.backends import Backend, memory_backend, redis_backend
 from handoff.delivery import Dispatcher, keep_trimmed
 from handoff.escalation import EscalationDetector
@@ -52,7 +53,7 @@ def build_backend(settings: Settings) -> Backend:
     url = secret(settings.redis_url)
     if url:
         return redis_backend(url, dedupe_ttl=ttl, shards=settings.handoff_outbox_shards)
-    log.warning("memory_store", extra={"detail": texts.MEMORY_STORE_WARNING})
+    log.warning("memory_store", extra={"detail": web_texts.MEMORY_STORE_WARNING})
     return memory_backend(ttl)
 
 
@@ -67,7 +68,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     manager = SessionManager(
         backend.store, backend.claims,
         detector=EscalationDetector(settings.handoff_escalation_keywords),
-        supervisors=settings.slack_supervisors, observe=metrics.on_message)
+        supervisors=settings.slack_supervisors, observe=metrics.on_message,
+        fallback=wa_texts.AGENT_FALLBACK)
     background = Background()
 
     def http() -> aiohttp.ClientSession:

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib import error, parse, request
 
-from handoff import texts
-from handoff.model import Mode
+from bot import cli_texts as texts
+from bot import replies
+from handoff.model import Mode, Source
 
 DEFAULT_URL = "http://localhost:8000"
 TIMEOUT_SECONDS = 10.0
@@ -94,7 +95,7 @@ def list_sessions(client: Client, args: argparse.Namespace) -> int:
     sessions = client.call("GET", "/sessions/active", query)["sessions"]
     print(texts.CLI_TOTAL.format(count=len(sessions)))
     for s in sessions:
-        print(texts.CLI_SESSION.format(emoji=texts.MODE_EMOJI.get(s["mode"], "❓"),
+        print(texts.CLI_SESSION.format(emoji=replies.MODE_EMOJI.get(s["mode"], "❓"),
                                        phone=s["phone"], mode=s["mode"].upper()))
         if s.get("human_attendant"):
             print(texts.CLI_HOLDER.format(holder=s["human_attendant"]))
@@ -103,7 +104,7 @@ def list_sessions(client: Client, args: argparse.Namespace) -> int:
 
 def _action(client: Client, phone: str, action: str, query: dict[str, str]) -> int:
     """Takeover and release answer alike; `source=cli` marks the history entry as ours."""
-    result = client.call("POST", _phone_path(phone, action), {**query, "source": "cli"})
+    result = client.call("POST", _phone_path(phone, action), {**query, "source": Source.CLI.value})
     if result["success"] is not True:
         print(_marked(texts.CLI_FAIL, result["message"]), file=sys.stderr)
         return EXIT_REFUSED

@@ -9,7 +9,7 @@ crashes.
 from __future__ import annotations
 
 from bot.reach import Reach
-from handoff import texts
+from bot.whatsapp import texts as wa_texts
 from handoff.delivery import Dispatcher
 from handoff.events import (
     AttendantMessage,
@@ -54,4 +54,4 @@ class CustomerSender:
 
     async def auto_release(self, event: ModeChanged) -> None:
         if event.event == Happening.AUTO_RELEASE:
-            await self.reach.send(event.phone, texts.AUTO_RELEASE_CUSTOMER, sender=Sender.AGENT)
+            await self.reach.send(event.phone, wa_texts.AUTO_RELEASE_CUSTOMER, sender=Sender.AGENT)

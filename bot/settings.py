@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from handoff import texts
+from bot.whatsapp import texts as wa_texts
 from handoff.escalation import DEFAULT_PHRASES
 from handoff.outbox import DEFAULT_SHARDS
 
@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     handoff_idle_alert_seconds: float = Field(180.0, ge=0)
     handoff_idle_release_seconds: float = Field(1800.0, ge=0)
     handoff_monitor_interval_seconds: float = Field(10.0, gt=0)
-    handoff_holding_message: str = texts.HOLDING_MESSAGE
+    handoff_holding_message: str = wa_texts.HOLDING_MESSAGE
     handoff_dedupe_ttl_seconds: float = Field(8 * 24 * 3600, ge=0)
     handoff_outbox_shards: int = Field(DEFAULT_SHARDS, ge=1, le=256)
 

@@ -4,7 +4,9 @@
     async def meucomando(ctx: CommandContext) -> CommandResult:
         return CommandResult(True, "Comando executado!")
 
-Commands run only for attendants (WhatsApp messages from `human`, Slack slash commands).
+Commands run only for attendants (WhatsApp messages from `human`, Slack slash commands). A
+command's own words go in `CommandResult.message`; the built-in commands answer with an
+`answer` instead (what they did), which each adapter words in pt-BR where it shows it.
 """
 
 from __future__ import annotations
@@ -13,11 +15,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from handoff import texts
 from handoff.phones import InvalidPhone, canonical_phone
 
 if TYPE_CHECKING:
-    from handoff.manager import SessionManager
+    from handoff.manager import ActionResult, SessionManager
     from handoff.model import Session
 
 
@@ -43,11 +44,55 @@ class CommandContext:
         return self.phone
 
 
+@dataclass(frozen=True)
+class Usage:
+    """The command needs other arguments: its usage line."""
+
+    usage: str
+
+
+@dataclass(frozen=True)
+class UnknownCommand:
+    name: str
+
+
+@dataclass(frozen=True)
+class NotFound:
+    phone: str
+
+
+@dataclass(frozen=True)
+class Acted:
+    """A takeover, release or pause, and how it went."""
+
+    result: ActionResult
+
+
+@dataclass(frozen=True)
+class Status:
+    """The sessions asked about (one, or every active one) as of `now`."""
+
+    sessions: list[Session]
+    now: float
+    single: bool
+
+
+@dataclass(frozen=True)
+class Help:
+    commands: list[Command]
+
+
+Answer = Usage | UnknownCommand | NotFound | Acted | Status | Help
+
+
 @dataclass
 class CommandResult:
+    """What a command did: its own words (`message`), or a built-in command's `answer`."""
+
     success: bool
-    message: str
+    message: str = ""
     session: Session | None = None
+    answer: Answer | None = None
 
 
 Handler = Callable[[CommandContext], Awaitable[CommandResult]]
@@ -81,10 +126,6 @@ class CommandRegistry:
     def get(self, name: str) -> Command | None:
         return self.commands.get(name.casefold())
 
-    def help_text(self) -> str:
-        lines = [texts.HELP_HEADER]
-        lines += [f"• {c.usage} — {c.help}" for c in self.commands.values()]
-        return "\n".join(lines)
 
 
 def parse(text: str) -> tuple[str, list[str]]:
@@ -98,37 +139,42 @@ COMMANDS = CommandRegistry()
 
 def _usage(ctx: CommandContext) -> CommandResult:
     cmd = ctx.manager.commands.get(ctx.name)
-    return CommandResult(False, texts.USAGE.format(usage=cmd.usage if cmd else ctx.name))
+    return CommandResult(False, answer=Usage(cmd.usage if cmd else ctx.name))
 
 
-@COMMANDS.command("/assumir", texts.HELP["/assumir"], "/assumir <telefone>")
+def _acted(r: ActionResult) -> CommandResult:
+    return CommandResult(r.success, session=r.session, answer=Acted(r))
+
+
+# Built-in commands: their help lines are worded by the adapters (`help` here is a fallback).
+@COMMANDS.command("/assumir", "assume a conversa", "/assumir <telefone>")
 async def assumir(ctx: CommandContext) -> CommandResult:
     phone = ctx.target()
     if phone is None:
         return _usage(ctx)
-    r = await ctx.manager.takeover(phone, ctx.attendant, force=ctx.force, source=ctx.source)
-    return CommandResult(r.success, r.message, r.session)
+    return _acted(await ctx.manager.takeover(phone, ctx.attendant, force=ctx.force,
+                                             source=ctx.source))
 
 
-@COMMANDS.command("/liberar", texts.HELP["/liberar"], "/liberar <telefone>")
+@COMMANDS.command("/liberar", "devolve a conversa ao bot", "/liberar <telefone>")
 async def liberar(ctx: CommandContext) -> CommandResult:
     phone = ctx.target()
     if phone is None:
         return _usage(ctx)
-    r = await ctx.manager.release(phone, ctx.attendant, force=ctx.force, source=ctx.source)
-    return CommandResult(r.success, r.message, r.session)
+    return _acted(await ctx.manager.release(phone, ctx.attendant, force=ctx.force,
+                                            source=ctx.source))
 
 
-@COMMANDS.command("/pausar", texts.HELP["/pausar"], "/pausar <telefone>")
+@COMMANDS.command("/pausar", "pausa o bot", "/pausar <telefone>")
 async def pausar(ctx: CommandContext) -> CommandResult:
     phone = ctx.target()
     if phone is None:
         return _usage(ctx)
-    r = await ctx.manager.pause(phone, ctx.attendant, force=ctx.force, source=ctx.source)
-    return CommandResult(r.success, r.message, r.session)
+    return _acted(await ctx.manager.pause(phone, ctx.attendant, force=ctx.force,
+                                          source=ctx.source))
 
 
-@COMMANDS.command("/status", texts.HELP["/status"], "/status [telefone]")
+@COMMANDS.command("/status", "mostra as conversas", "/status [telefone]")
 async def status(ctx: CommandContext) -> CommandResult:
     if ctx.args and ctx.target() is None:
         return _usage(ctx)
@@ -137,30 +183,14 @@ async def status(ctx: CommandContext) -> CommandResult:
     if phone is not None:
         session = await ctx.manager.get(phone)
         if session is None:
-            return CommandResult(False, texts.NOT_FOUND.format(phone=phone))
-        return CommandResult(True, describe(session, now), session)
+            return CommandResult(False, answer=NotFound(phone))
+        return CommandResult(True, session=session, answer=Status([session], now, True))
     sessions = await ctx.manager.list_active()
-    if not sessions:
-        return CommandResult(True, texts.STATUS_NONE)
     order = {"paused": 0, "human": 1, "agent": 2}
     sessions.sort(key=lambda s: (order[s.mode.value], s.paused_at or s.taken_at or 0))
-    lines = [texts.STATUS_TOTAL.format(count=len(sessions))]
-    lines += [describe(s, now) for s in sessions]
-    return CommandResult(True, "\n".join(lines))
+    return CommandResult(True, answer=Status(sessions, now, False))
 
 
-@COMMANDS.command("/ajuda", texts.HELP["/ajuda"])
+@COMMANDS.command("/ajuda", "lista os comandos")
 async def ajuda(ctx: CommandContext) -> CommandResult:
-    return CommandResult(True, ctx.manager.commands.help_text())
-
-
-def describe(session: Session, now: float) -> str:
-    """A session in a few lines: mode, holder, and how long a waiting customer has waited."""
-    mode = session.mode.value
-    lines = [texts.STATUS_LINE.format(emoji=texts.MODE_EMOJI[mode], phone=session.phone,
-                                      mode=texts.MODE_NAME[mode])]
-    if session.human_attendant:
-        lines.append(texts.STATUS_HOLDER.format(holder=session.human_attendant))
-    if mode == "paused" and session.paused_at:
-        lines.append(texts.STATUS_WAITING.format(wait=texts.duration(now - session.paused_at)))
-    return "\n".join(lines)
+    return CommandResult(True, answer=Help(list(ctx.manager.commands.commands.values())))

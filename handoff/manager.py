@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import enum
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from handoff import texts
-from handoff.commands import COMMANDS, CommandContext, CommandRegistry, CommandResult, parse
+from handoff.commands import (
+    COMMANDS,
+    CommandContext,
+    CommandRegistry,
+    CommandResult,
+    UnknownCommand,
+    parse,
+)
 from handoff.coordination import Claims
 from handoff.escalation import EscalationDetector
 from handoff.events import DomainEvent, HandedBack, Happening, NoteAdded
@@ -37,22 +44,36 @@ MessageObserver = Callable[[Sender, "MessageResult"], None]
 
 @dataclass
 class MessageResult:
-    """The webhook's answer for one message."""
+    """The webhook's answer for one message; an attendant's command's result in `command`
+    (the adapter words it as the `response`)."""
 
     should_respond: bool
     response: str | None
     reason: Reason
     session: Session | None
     metadata: dict[str, Any] = field(default_factory=dict)
+    command: CommandResult | None = None
+
+
+class Action(enum.StrEnum):
+    TAKEOVER = "takeover"
+    RELEASE = "release"
+    PAUSE = "pause"
 
 
 @dataclass
 class ActionResult:
-    """A takeover, release or pause: what happened and the pt-BR line that says so."""
+    """A takeover, release or pause: which, for whom, by whom, and how it went."""
 
+    action: Action
     outcome: Outcome
-    message: str
+    phone: str
+    actor: str | None
     session: Session | None
+
+    @property
+    def holder(self) -> str | None:
+        return self.session.human_attendant if self.session else None
 
     @property
     def success(self) -> bool:
@@ -76,7 +97,7 @@ class SessionManager:
                  commands: CommandRegistry = COMMANDS,
                  detector: EscalationDetector | None = None,
                  supervisors: Iterable[str] = (), clock: Callable[[], float] = time.time,
-                 observe: MessageObserver | None = None) -> None:
+                 observe: MessageObserver | None = None, fallback: str = "") -> None:
         self.store = store
         self.claims = claims
         self.responder = responder
@@ -85,6 +106,8 @@ class SessionManager:
         self.supervisors = frozenset(supervisors)
         self.clock = clock
         self.observe = observe
+        #: What the customer is told when the bot cannot answer (the adapter's words).
+        self.fallback = fallback
 
     def _changed(self, step: Step) -> None:
         if step.session is None or step.event is None:
@@ -140,12 +163,12 @@ class SessionManager:
     async def agent_reply(self, session: Session, text: str) -> str:
         """The bot's answer to `text`, or the fallback when it fails or is slow."""
         if self.responder is None:
-            return texts.AGENT_FALLBACK
+            return self.fallback
         try:
             return await self.responder.reply(session, text)
         except Exception as exc:
             log.warning("agent_failed", extra={"phone": session.phone, "error": repr(exc)})
-            return texts.AGENT_FALLBACK
+            return self.fallback
 
     async def _attendant_command(self, phone: str, text: str, attendant: str | None,
                                  message_id: str | None, source: str) -> MessageResult:
@@ -155,7 +178,8 @@ class SessionManager:
         result = await self.run_command(text, attendant=attendant or BUSINESS_PHONE,
                                         phone=phone, source=source)
         session = await self.store.get(phone)
-        return MessageResult(False, result.message, Reason.COMMAND, session)
+        return MessageResult(False, result.message or None, Reason.COMMAND, session,
+                             command=result)
 
     async def run_command(self, text: str, *, attendant: str, source: str,
                           phone: str | None = None, force: bool = False,
@@ -164,7 +188,7 @@ class SessionManager:
         name, args = parse(text)
         command = self.commands.get(name)
         if command is None:
-            return CommandResult(False, texts.UNKNOWN_COMMAND.format(name=name or text))
+            return CommandResult(False, answer=UnknownCommand(name or text))
         ctx = CommandContext(manager=self, name=command.name, args=args, attendant=attendant,
                              source=source, phone=phone,
                              force=self._force(attendant, force, *also))
@@ -176,13 +200,7 @@ class SessionManager:
         step = await self.store.takeover(key, attendant, self._force(attendant, force, *also),
                                          self.clock(), source)
         self._changed(step)
-        holder = step.session.human_attendant if step.session else None
-        message = {
-            Outcome.CHANGED: texts.TAKEN,
-            Outcome.UNCHANGED: texts.ALREADY_YOURS,
-            Outcome.CONFLICT: texts.HELD_BY,
-        }[step.outcome].format(phone=key, attendant=attendant, holder=holder)
-        return ActionResult(step.outcome, message, step.session)
+        return ActionResult(Action.TAKEOVER, step.outcome, key, attendant, step.session)
 
     async def release(self, phone: str | int, attendant: str | None = None, *,
                       force: bool = False, source: str = Source.REST,
@@ -195,14 +213,7 @@ class SessionManager:
         if step.outcome is Outcome.CHANGED and step.session and step.event:
             step.session = await self._keep_summary(step.session, step.event)
         self._changed(step)
-        holder = step.session.human_attendant if step.session else None
-        message = {
-            Outcome.CHANGED: texts.RELEASED,
-            Outcome.UNCHANGED: texts.ALREADY_AGENT,
-            Outcome.FORBIDDEN: texts.NOT_HOLDER,
-            Outcome.NOT_FOUND: texts.NOT_FOUND,
-        }[step.outcome].format(phone=key, holder=holder)
-        return ActionResult(step.outcome, message, step.session)
+        return ActionResult(Action.RELEASE, step.outcome, key, attendant, step.session)
 
     async def _keep_summary(self, session: Session, released: Event) -> Session:
         """Put the hand-back summary on the session, for the thread and the bot's next call."""
@@ -219,14 +230,7 @@ class SessionManager:
         step = await self.store.pause(key, actor, self._force(actor, force, *also),
                                       self.clock(), source)
         self._changed(step)
-        holder = step.session.human_attendant if step.session else None
-        message = {
-            Outcome.CHANGED: texts.PAUSED,
-            Outcome.UNCHANGED: texts.ALREADY_PAUSED,
-            Outcome.FORBIDDEN: texts.NOT_HOLDER_PAUSE,
-            Outcome.NOT_FOUND: texts.NOT_FOUND,
-        }[step.outcome].format(phone=key, holder=holder)
-        return ActionResult(step.outcome, message, step.session)
+        return ActionResult(Action.PAUSE, step.outcome, key, actor, step.session)
 
     async def record(self, phone: str, happening: Happening, actor: str | None, source: str,
                      events: Sequence[DomainEvent] = (), *,

@@ -13,11 +13,12 @@ from typing import Any
 
 import aiohttp
 
+from bot import replies
 from bot.background import RetryLater
+from bot.slack import texts
 from bot.slack.cards import RELEASE, TAKE
 from bot.slack.client import SlackApi, SlackError
 from bot.slack.identity import Identities
-from handoff import texts
 from handoff.coordination import Claims
 from handoff.machine import Outcome
 from handoff.manager import SessionManager
@@ -74,7 +75,7 @@ class SlackActions:
             result = await self.manager.run_command(
                 f"{command} {command_text(text)}", attendant=attendant, source=Source.SLACK,
                 also=(user,))
-            answer = result.message
+            answer = replies.word(result)
         except _TRANSIENT as exc:
             log.error("slack_command_failed", extra={"user": user, "error": repr(exc)})
             answer = texts.SLACK_TRY_AGAIN
@@ -130,7 +131,7 @@ class SlackActions:
             if r.outcome is Outcome.FORBIDDEN and r.session is not None:
                 holder = await self.identities.mention(r.session.human_attendant)
                 return texts.SLACK_NOT_HOLDER.format(phone=phone, holder=holder)
-        return None if r.outcome is Outcome.CHANGED else r.message
+        return None if r.outcome is Outcome.CHANGED else replies.acted(r)
 
     async def _tell(self, user: str, text: str, *, channel: str | None,
                     response_url: str | None, prefer_channel: bool = False) -> None:

@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.background import Background, RetryLater, with_backoff
 from bot.settings import Settings, secret
+from bot.slack import texts
 from bot.slack.actions import SlackActions
 from bot.slack.app import BotUser, build_bolt
 from bot.slack.client import SlackApi, SlackError, retry_after
@@ -23,7 +24,6 @@ from bot.slack.identity import Identities
 from bot.slack.notifier import CardNotifier
 from bot.slack.thread import ThreadBridge
 from bot.slack.web import SlackEndpoint
-from handoff import texts
 from handoff.backends import Backend
 from handoff.delivery import Dispatcher
 from handoff.manager import SessionManager

@@ -20,10 +20,11 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.background import Background
+from bot.slack import texts
 from bot.slack.actions import SlackActions
 from bot.slack.cards import RELEASE, TAKE
 from bot.slack.home import HOME_RELEASE, HOME_TAKE, HomeTab
-from handoff import texts
+from bot.web import texts as web_texts
 from handoff.coordination import Claims
 from handoff.store import StoreUnavailable
 
@@ -82,7 +83,7 @@ def build_bolt(*, signing_secret: str, token: str, api_url: str, claims: Claims,
                 first = await claims.claim(key, DELIVERY_TTL)
             except StoreUnavailable as exc:
                 log.error("store_unavailable", extra={"path": "slack", "error": str(exc)})
-                return BoltResponse(status=503, body={"error": texts.ERR_STORE})
+                return BoltResponse(status=503, body={"error": web_texts.ERR_STORE})
             if not first:
                 log.info("slack_duplicate", extra={"key": key})
                 return BoltResponse(status=200, body="")

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from handoff import texts
+from bot import replies
+from bot.slack import texts
 from handoff.model import Event, Mode, Session
 
 TAKE = "handoff_assumir"
@@ -69,7 +70,8 @@ def _status(view: CardView) -> str:
             who=view.holder or escape(s.human_attendant or texts.SLACK_LINE_NOBODY),
             time=slack_time(s.taken_at or s.updated_at))
         if s.paused_at and s.taken_at and s.taken_at >= s.paused_at:
-            line += texts.SLACK_STATUS_WAITED.format(wait=texts.duration(s.taken_at - s.paused_at))
+            waited = replies.duration(s.taken_at - s.paused_at)
+            line += texts.SLACK_STATUS_WAITED.format(wait=waited)
         return line
     at = view.last.at if view.last else s.updated_at
     if view.last is not None and view.last.event == "auto_release":
@@ -122,8 +124,8 @@ def change_line(event: Event, who: str | None) -> str:
     time = slack_time(event.at)
     if template is None:
         mode = event.to_mode or ""
-        line = texts.SLACK_LINE_OTHER.format(emoji=texts.MODE_EMOJI.get(mode, "🔁"),
-                                             mode=texts.MODE_NAME.get(mode, mode), time=time)
+        line = texts.SLACK_LINE_OTHER.format(emoji=replies.MODE_EMOJI.get(mode, "🔁"),
+                                             mode=replies.MODE_NAME.get(mode, mode), time=time)
     else:
         line = template.format(who=who or texts.SLACK_LINE_NOBODY, time=time)
     source = texts.SLACK_SOURCE.get(event.source, event.source)

@@ -13,14 +13,15 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
+from bot import replies
 from bot.sending import NotSent
+from bot.slack import texts
 from bot.slack.cards import escape, mention
 from bot.slack.client import SlackApi, SlackError
 from bot.slack.home import HomeTab
 from bot.slack.identity import Identities
 from bot.slack.notifier import CardNotifier
 from bot.slack.thread import parse_origin
-from handoff import texts
 from handoff.delivery import Dispatcher
 from handoff.events import (
     AttendantMessage,
@@ -102,7 +103,7 @@ class SlackFeed:
 
     async def page(self, event: PageDue) -> None:
         oncall = mention(self.oncall) if self.oncall else texts.ONCALL_NOBODY
-        who, wait = customer_name(event.phone, event.name), texts.duration(event.waited)
+        who, wait = customer_name(event.phone, event.name), replies.duration(event.waited)
         if event.step == 1:
             text = texts.PAGE_1.format(oncall=oncall, who=who, wait=wait)
         else:
@@ -113,12 +114,12 @@ class SlackFeed:
     async def told(self, event: CustomerTold) -> None:
         if event.what == Told.HOLDING and event.sent:
             await self.notifier.line(event.phone, texts.PAGE_HOLDING_SENT.format(
-                who=customer_name(event.phone, event.name), wait=texts.duration(event.waited)))
+                who=customer_name(event.phone, event.name), wait=replies.duration(event.waited)))
 
     async def reminder(self, event: ReminderDue) -> None:
         text = texts.REMINDER.format(attendant=event.attendant,
                                      who=customer_name(event.phone, event.name),
-                                     wait=texts.duration(event.waited))
+                                     wait=replies.duration(event.waited))
         await self.notifier.remind(event.phone, event.attendant, text)
 
     async def delivery(self, event: DeliveryUpdate) -> None:

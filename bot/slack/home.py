@@ -23,12 +23,13 @@ from typing import Any
 
 import aiohttp
 
+from bot import replies
 from bot.background import Background, RetryLater
+from bot.slack import texts
 from bot.slack.actions import SlackActions
 from bot.slack.cards import RELEASE, TAKE, escape, slack_since, slack_time
 from bot.slack.client import SlackApi, SlackError
 from bot.slack.identity import Identities
-from handoff import texts
 from handoff.manager import SessionManager
 from handoff.model import Mode, Session
 from handoff.store import SessionStore, StoreUnavailable
@@ -117,7 +118,7 @@ def _row_blocks(row: Row, supervisor: bool) -> list[dict[str, Any]]:
     title = texts.SLACK_HOME_NAMED.format(name=escape(name), phone=phone) if name else phone
     last = " ".join((s.last_customer_text or "").split())[:_MAX_TEXT]
     text = texts.SLACK_HOME_ROW.format(
-        icon=texts.MODE_EMOJI.get(s.mode.value, "❓"), name=title, status=_status(row),
+        icon=replies.MODE_EMOJI.get(s.mode.value, "❓"), name=title, status=_status(row),
         text=escape(last) if last else texts.SLACK_HOME_NO_TEXT)
     return [{"type": "section", "text": {"type": "mrkdwn", "text": text}},
             {"type": "actions", "block_id": f"home:{s.phone}"[:255],

@@ -13,10 +13,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from bot import replies
+from bot.slack import texts
 from bot.slack.cards import CardView, card, change_line
 from bot.slack.client import SlackApi, SlackError
 from bot.slack.identity import Identities
-from handoff import texts
 from handoff.events import ModeChanged
 from handoff.ledger import Ledger
 from handoff.manager import SessionManager
@@ -168,7 +169,7 @@ class CardNotifier:
     async def summary_line(self, summary: dict[str, Any]) -> str:
         who = await self.identities.mention(summary.get("attendant")) or texts.SLACK_LINE_NOBODY
         return texts.THREAD_SUMMARY.format(
-            who=who, duration=texts.duration(float(summary.get("seconds") or 0)),
+            who=who, duration=replies.duration(float(summary.get("seconds") or 0)),
             customer=summary.get("customer_messages", 0),
             attendant=summary.get("attendant_messages", 0))
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot.slack import texts
 from bot.slack.cards import TAKE
 from bot.slack.client import SlackApi, SlackError
 from bot.slack.identity import Identities
 from bot.slack.notifier import thread_key
-from handoff import texts
 from handoff.ledger import Ledger
 from handoff.machine import Outcome, Sender
 from handoff.manager import SessionManager

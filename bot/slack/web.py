@@ -21,8 +21,8 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
+from bot.slack import texts
 from bot.web.errors import json_error
-from handoff import texts
 
 log = logging.getLogger("handoff.slack")
 

@@ -3,7 +3,7 @@
 // textContent, never parsed as HTML, so a customer's name or text can not inject markup.
 "use strict";
 
-// Every pt-BR label of the page, in one place (Python's texts live in handoff/texts.py).
+// Every pt-BR label of the page, in one place (the Python adapters word their own texts).
 const TEXTS = {
   title: "Conversas ativas",
   youAre: "Você:",

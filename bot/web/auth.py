@@ -8,9 +8,9 @@ from typing import Any
 from aiohttp import web
 
 from bot.settings import secret
+from bot.web import texts
 from bot.web.errors import json_error
 from bot.web.keys import SETTINGS
-from handoff import texts
 
 #: Routes that are open or check their own signatures (Slack, Meta); the webhook's POST
 #: decides per body, since Meta's signed payloads and the bearer-protected simple JSON share it.

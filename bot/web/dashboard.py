@@ -12,8 +12,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot.web import texts
 from bot.web.errors import json_error
-from handoff import texts
 
 STATIC = Path(str(resources.files("bot") / "static"))
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from handoff import texts
+from bot.web import texts
 from handoff.phones import InvalidPhone
 from handoff.store import StoreUnavailable
 

@@ -6,12 +6,13 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import replies
+from bot.web import texts
 from bot.web.errors import BadRequest, field, json_error, read_json
 from bot.web.keys import MANAGER
-from handoff import texts
 from handoff.machine import Outcome
 from handoff.manager import ActionResult
-from handoff.model import Mode, Session
+from handoff.model import Mode, Session, Source
 
 routes = web.RouteTableDef()
 
@@ -48,7 +49,7 @@ async def status(request: web.Request) -> web.Response:
     phone = request.match_info["phone"]
     session = await request.app[MANAGER].get(phone)
     if session is None:
-        return json_error(404, texts.NOT_FOUND.format(phone=phone))
+        return json_error(404, replies.NOT_FOUND.format(phone=phone))
     return web.json_response(session.to_json())
 
 
@@ -58,7 +59,7 @@ async def history(request: web.Request) -> web.Response:
     phone = request.match_info["phone"]
     events = await manager.history(phone)
     if events is None:
-        return json_error(404, texts.NOT_FOUND.format(phone=phone))
+        return json_error(404, replies.NOT_FOUND.format(phone=phone))
     session = await manager.get(phone)
     return web.json_response({"phone": session.phone if session else phone,
                               "events": [e.to_json() for e in events]})
@@ -71,17 +72,18 @@ async def _action_params(request: web.Request) -> tuple[str | None, bool, str]:
     force = field(body, "force", bool, "booleano") or False
     if request.query.get("force", "").lower() in ("true", "1", "yes"):
         force = True
-    source = request.query.get("source") or "rest"
-    if source not in ("rest", "cli"):
+    source = request.query.get("source") or Source.REST
+    if source not in (Source.REST, Source.CLI):
         raise BadRequest(texts.ERR_TYPE.format(field="source", kind="rest ou cli"))
     return (attendant.strip() or None) if attendant else None, force, source
 
 
 def _action_answer(result: ActionResult) -> web.Response:
-    body: dict[str, Any] = {"success": result.success, "message": result.message,
+    message = replies.acted(result)
+    body: dict[str, Any] = {"success": result.success, "message": message,
                             "session": result.session.to_json() if result.session else None}
     if not result.success:
-        body["error"] = result.message
+        body["error"] = message
     return web.json_response(body, status=_STATUS[result.outcome])
 
 

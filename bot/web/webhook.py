@@ -7,14 +7,16 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import replies
 from bot.settings import secret
+from bot.web import texts
 from bot.web.auth import bearer_ok, unauthorized
 from bot.web.errors import BadRequest, field, json_error, read_json
 from bot.web.keys import MANAGER, SETTINGS
 from bot.whatsapp import intake
-from handoff import texts
 from handoff.machine import Sender
 from handoff.manager import MessageResult
+from handoff.model import Source
 
 routes = web.RouteTableDef()
 
@@ -79,13 +81,13 @@ async def simple_message(request: web.Request, data: dict[str, Any]) -> MessageR
     return await request.app[MANAGER].handle_message(
         phone, text, sender, attendant=attendant or None,
         message_id=str(message_id) if message_id is not None else None,
-        metadata=metadata, source="whatsapp")
+        metadata=metadata, source=Source.WHATSAPP)
 
 
 def answer(result: MessageResult) -> dict[str, Any]:
     return {
         "should_respond": result.should_respond,
-        "response": result.response,
+        "response": replies.word(result.command) if result.command else result.response,
         "reason": result.reason.value,
         "session_mode": result.session.mode.value if result.session else None,
         "metadata": result.metadata,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot import replies
 from bot.reach import Reach
 from bot.sending import NotSent
 from bot.whatsapp.cloud import WINDOW_EXPIRED
@@ -83,8 +84,9 @@ class Handler:
         log.info("whatsapp_message", extra={
             "phone": m.key, "wamid": m.wamid, "type": m.type, "echo": m.echo,
             "reason": result.reason.value, "responds": response is not None})
-        if result.reason is Reason.COMMAND and result.response:
-            log.info("whatsapp_command_answer", extra={"phone": m.key, "answer": result.response})
+        if result.command is not None:
+            log.info("whatsapp_command_answer", extra={"phone": m.key,
+                                                       "answer": replies.word(result.command)})
         if response:
             await self.reach.bot_reply(m.key, response, address=m.address,
                                        in_reply_to=m.wamid)

@@ -13,11 +13,11 @@ from typing import Any
 from aiohttp import web
 
 from bot.settings import secret
+from bot.web import texts as web_texts
 from bot.web.errors import BadRequest, json_error
 from bot.web.keys import SETTINGS
 from bot.whatsapp import payloads, signature
 from bot.whatsapp.keys import INBOX, TUNING
-from handoff import texts
 
 log = logging.getLogger("handoff.whatsapp")
 
@@ -39,13 +39,13 @@ async def receive(request: web.Request, raw: bytes) -> web.Response:
             signature.HEADER)):
         log.warning("whatsapp_bad_signature", extra={
             "signed": signature.HEADER in request.headers, "bytes": len(raw)})
-        return json_error(401, texts.ERR_SIGNATURE)
+        return json_error(401, web_texts.ERR_SIGNATURE)
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(texts.ERR_BAD_JSON) from exc
+        raise BadRequest(web_texts.ERR_BAD_JSON) from exc
     if not isinstance(data, dict) or data.get("object") != payloads.OBJECT:
-        raise BadRequest(texts.ERR_NOT_META)
+        raise BadRequest(web_texts.ERR_NOT_META)
     batch = payloads.parse(data)
     for error in batch.errors:
         log.warning("whatsapp_error", extra={"code": error.code, "title": error.title,

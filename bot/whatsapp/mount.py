@@ -10,11 +10,11 @@ from aiohttp import web
 
 from bot.reach import Reach
 from bot.settings import Settings
+from bot.whatsapp import texts
 from bot.whatsapp.handling import Handler
 from bot.whatsapp.keys import INBOX, TUNING
 from bot.whatsapp.tuning import Tuning
 from bot.whatsapp.worker import Worker
-from handoff import texts
 from handoff.inbox import Inbox
 from handoff.ledger import Ledger
 from handoff.manager import SessionManager

@@ -11,7 +11,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from handoff import texts
+from bot.whatsapp import texts
 from handoff.phones import InvalidPhone, canonical_phone
 
 log = logging.getLogger("handoff.whatsapp")

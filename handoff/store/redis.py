@@ -23,7 +23,7 @@ from redis.exceptions import NoScriptError, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from handoff.events import EVENT_TYPES, DomainEvent, Happening, encode
-from handoff.machine import Inbound, Outcome, Reason, Step
+from handoff.machine import Inbound, Outcome, Reason, Sender, Step
 from handoff.model import PROFILE_NAME, Event, Mode, Session
 from handoff.store.base import (
     ACTIVE_WINDOW_SECONDS,
@@ -51,6 +51,10 @@ def _table(name: str, values: Sequence[str]) -> str:
 def _constants() -> str:
     """The Python constants the scripts use, as Lua."""
     return "\n".join([
+        _table("MODE", [m.value for m in Mode]),
+        _table("SENDER", [m.value for m in Sender]),
+        _table("REASON", [r.value for r in Reason]),
+        _table("OUTCOME", [o.value for o in Outcome]),
         _table("K", list(EVENT_TYPES)),
         _table("H", [h.value for h in Happening]),
         f"local RECENT_TEXTS = {RECENT_TEXTS}",

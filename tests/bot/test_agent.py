@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 
 from bot.settings import Settings
-from handoff import texts
+from bot.whatsapp import texts as wa_texts
 from tests.conftest import Running
 
 PHONE = "5531999999999"
@@ -111,14 +111,14 @@ async def test_failing_agent_gives_the_fallback(serve: Serve,
     server.status = 500
     r = await serve(make_settings(agent_url=url + path))
     body = await _say(r, "oi")
-    assert body["should_respond"] is True and body["response"] == texts.AGENT_FALLBACK
+    assert body["should_respond"] is True and body["response"] == wa_texts.AGENT_FALLBACK
 
 
 async def test_unreachable_agent_gives_the_fallback(
         serve: Serve, make_settings: Callable[..., Settings]) -> None:
     from tests.redis_server import free_port
     r = await serve(make_settings(agent_url=f"http://127.0.0.1:{free_port()}/"))
-    assert (await _say(r, "oi"))["response"] == texts.AGENT_FALLBACK
+    assert (await _say(r, "oi"))["response"] == wa_texts.AGENT_FALLBACK
 
 
 async def test_slow_agent_gives_the_fallback_within_the_timeout(
@@ -130,7 +130,7 @@ async def test_slow_agent_gives_the_fallback_within_the_timeout(
     started = time.monotonic()
     body = await _say(r, "oi")
     elapsed = time.monotonic() - started
-    assert body["response"] == texts.AGENT_FALLBACK
+    assert body["response"] == wa_texts.AGENT_FALLBACK
     assert elapsed < 0.3 + 1.0, "the contract: fallback within the timeout plus one second"
 
 
@@ -147,4 +147,4 @@ async def test_a_hanging_agent_does_not_stall_the_service(
     status, _ = await r.json("POST", f"/session/{PHONE}/takeover", json={"attendant_id": "a"})
     assert status == 200
     answers = await asyncio.gather(*slow)
-    assert all(a["response"] in (texts.AGENT_FALLBACK, None) for a in answers)
+    assert all(a["response"] in (wa_texts.AGENT_FALLBACK, None) for a in answers)

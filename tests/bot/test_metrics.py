@@ -5,6 +5,7 @@ from __future__ import annotations
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import Running
+from tests.wait import eventually
 
 PHONE = "5531999999999"
 
@@ -36,6 +37,7 @@ async def test_counters_move(running: Running) -> None:
     await running.json("POST", f"/session/{PHONE}/release?source=cli")
     await running.json("POST", "/webhook/whatsapp", json={"phone": "5531900000000",
                                                           "message": "atendente"})
+    await eventually(lambda: _lag_is(running, "metrics", 0))
     after = await _samples(running)
     assert after[("handoff_messages_total", (("mode", "agent"), ("sender", "customer")))] == 1
     assert after[("handoff_messages_total", (("mode", "paused"), ("sender", "customer")))] == 2
@@ -48,3 +50,29 @@ async def test_counters_move(running: Running) -> None:
     assert after[("handoff_sessions", (("mode", "paused"),))] == 1
     assert after[("handoff_sessions", (("mode", "agent"),))] == 1
     assert after[("handoff_sessions", (("mode", "human"),))] == 0
+
+
+async def test_the_event_stream_shows_its_length_and_each_groups_lag(running: Running) -> None:
+    outbox = running.backend.outbox
+    await outbox.prepare(["stalled"])  # a group nobody reads: the stream is held for it
+    await running.json("POST", "/webhook/whatsapp", json={"phone": PHONE, "message": "atendente"})
+    await running.json("POST", f"/session/{PHONE}/takeover", json={"attendant_id": "ana"})
+    await eventually(lambda: _lag_is(running, "metrics", 0))
+    samples = await _samples(running)
+    assert samples[("handoff_outbox_lag", (("group", "stalled"),))] == 2
+    assert samples[("handoff_outbox_lag", (("group", "customer"),))] == 0
+    assert samples[("handoff_outbox_pending", (("group", "stalled"),))] == 0
+    assert samples[("handoff_outbox_length", ())] == 2, "not trimmed while a group lags"
+    shard = outbox.shard_of(PHONE)
+    for envelope in await outbox.read("stalled", shard, 10, 0):
+        await outbox.ack("stalled", shard, envelope.id)
+    await eventually(lambda: _length_is(running, 0))
+
+
+async def _lag_is(r: Running, group: str, lag: float) -> bool:
+    found = (await _samples(r)).get(("handoff_outbox_lag", (("group", group),)))
+    return found == lag
+
+
+async def _length_is(r: Running, length: float) -> bool:
+    return (await _samples(r)).get(("handoff_outbox_length", ())) == length

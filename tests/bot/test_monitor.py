@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 
 from bot.settings import Settings
-from handoff import texts
+from bot.whatsapp import texts as wa_texts
 from handoff.events import DomainEvent, PageDue, ReminderDue
 from tests.conftest import Running
 from tests.fakes.relay import FakeRelay
@@ -129,7 +129,7 @@ async def test_watchdog_reminds_then_releases(serve: Serve, fast: Callable[..., 
     await eventually(lambda: _read_reminders(heard))
     assert heard.reminders()[0].attendant == "ana@empresa.com"
     (told,) = await eventually(lambda: relay.accepted)
-    assert (told["phone"], told["message"]) == (PHONE, texts.AUTO_RELEASE_CUSTOMER)
+    assert (told["phone"], told["message"]) == (PHONE, wa_texts.AUTO_RELEASE_CUSTOMER)
     session = await r.manager.get(PHONE)
     assert session is not None and session.mode.value == "agent"
     await heard.read()

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot import replies
 from handoff.backends import Backend
-from handoff.commands import COMMANDS, CommandContext, CommandResult
+from handoff.commands import COMMANDS, CommandContext, CommandResult, Status, Usage
 from handoff.machine import Reason, Sender
 from handoff.manager import SessionManager
 
@@ -33,8 +34,9 @@ async def test_registered_command_runs_from_an_attendant_message(backend: Backen
     assert r.response == "Comando executado por ana@empresa.com!"
     session = await manager.get("5531999999999")
     assert session is not None and session.metadata == {"priority": "high"}
-    help_text = (await manager.run_command("/ajuda", attendant="a", source="slack")).message
+    help_text = replies.word(await manager.run_command("/ajuda", attendant="a", source="slack"))
     assert "/meucomando — Descrição do comando" in help_text
+    assert "/assumir <telefone> — assume a conversa (o bot para de responder)" in help_text
 
 
 @pytest.mark.usefixtures("meucomando")
@@ -50,6 +52,8 @@ async def test_usage_lines_for_bad_or_missing_phones(backend: Backend) -> None:
     manager = SessionManager(backend.store, backend.claims)
     for text in ("/assumir", "/liberar", "/pausar", "/assumir 12", "/status abc"):
         r = await manager.run_command(text, attendant="ana", source="slack")
-        assert not r.success and r.message.startswith("Uso: /"), text
+        assert not r.success and isinstance(r.answer, Usage), text
+        assert replies.word(r).startswith("Uso: /"), text
     r = await manager.run_command("/status", attendant="ana", source="slack")
-    assert r.success and r.message == "Nenhuma conversa ativa."
+    assert r.success and r.answer == Status([], r.answer.now, False)  # type: ignore[union-attr]
+    assert replies.word(r) == "Nenhuma conversa ativa."

@@ -8,11 +8,12 @@ from datetime import datetime
 
 import pytest
 
-from handoff import texts
+from bot import replies
+from bot.whatsapp import texts as wa_texts
 from handoff.backends import Backend
 from handoff.events import HandedBack, Happening, ModeChanged
 from handoff.machine import Outcome, Reason, Sender
-from handoff.manager import SessionManager
+from handoff.manager import MessageResult, SessionManager
 from handoff.model import Mode
 from handoff.phones import InvalidPhone
 from handoff.store import SessionStore
@@ -23,13 +24,20 @@ PHONE = "5531999999999"
 
 @pytest.fixture
 def manager(backend: Backend) -> SessionManager:
-    return SessionManager(backend.store, backend.claims, supervisors=["chefe@empresa.com"])
+    return SessionManager(backend.store, backend.claims, supervisors=["chefe@empresa.com"],
+                          fallback=wa_texts.AGENT_FALLBACK)
+
+
+def said(r: MessageResult) -> str:
+    """The answer an attendant reads after a command, as the adapters word it."""
+    assert r.command is not None
+    return replies.word(r.command)
 
 
 async def test_customer_in_agent_mode_gets_the_bot(manager: SessionManager) -> None:
     r = await manager.handle_message(PHONE, "Quero queijo canastra")
     assert r.should_respond and r.reason is Reason.AGENT_ACTIVE
-    assert r.response == texts.AGENT_FALLBACK
+    assert r.response == wa_texts.AGENT_FALLBACK
     assert r.session is not None and r.session.mode is Mode.AGENT
     assert r.session.last_customer_text == "Quero queijo canastra"
     assert r.metadata == {}
@@ -127,18 +135,18 @@ async def test_attendant_command_runs_and_answers(manager: SessionManager) -> No
     r = await manager.handle_message(PHONE, "/assumir", Sender.HUMAN,
                                      attendant="ana@empresa.com")
     assert r.reason is Reason.COMMAND and not r.should_respond
-    assert r.response == texts.TAKEN.format(phone=PHONE, attendant="ana@empresa.com")
+    assert said(r) == replies.TAKEN.format(phone=PHONE, attendant="ana@empresa.com")
     assert r.session is not None and r.session.mode is Mode.HUMAN
     r = await manager.handle_message(PHONE, "/status", Sender.HUMAN, attendant="ana@empresa.com")
-    assert r.response is not None and "ana@empresa.com" in r.response
+    assert "ana@empresa.com" in said(r)
     r = await manager.handle_message(PHONE, "/liberar", Sender.HUMAN, attendant="ana@empresa.com")
     assert r.session is not None and r.session.mode is Mode.AGENT
     r = await manager.handle_message(PHONE, "/pausar", Sender.HUMAN, attendant="ana@empresa.com")
     assert r.session is not None and r.session.mode is Mode.PAUSED
     r = await manager.handle_message(PHONE, "/ajuda", Sender.HUMAN)
-    assert r.response is not None and "/assumir" in r.response and "/status" in r.response
+    assert "/assumir" in said(r) and "/status" in said(r)
     r = await manager.handle_message(PHONE, "/nada", Sender.HUMAN)
-    assert r.response == texts.UNKNOWN_COMMAND.format(name="/nada")
+    assert said(r) == replies.UNKNOWN_COMMAND.format(name="/nada")
 
 
 async def test_repeated_command_message_runs_once(manager: SessionManager) -> None:
@@ -159,7 +167,7 @@ async def test_takeover_rules(manager: SessionManager) -> None:
     assert again.success and again.outcome is Outcome.UNCHANGED
     other = await manager.takeover(PHONE, "bia@empresa.com")
     assert not other.success and other.outcome is Outcome.CONFLICT
-    assert "ana@empresa.com" in other.message
+    assert other.holder == "ana@empresa.com"
     assert other.session is not None and other.session.human_attendant == "ana@empresa.com"
     forced = await manager.takeover(PHONE, "bia@empresa.com", force=True)
     assert forced.success and forced.session is not None
@@ -174,7 +182,7 @@ async def test_release_rules(manager: SessionManager) -> None:
     assert missing.outcome is Outcome.NOT_FOUND and not missing.success
     await manager.takeover(PHONE, "ana@empresa.com")
     refused = await manager.release(PHONE, "bia@empresa.com")
-    assert refused.outcome is Outcome.FORBIDDEN and "ana@empresa.com" in refused.message
+    assert refused.outcome is Outcome.FORBIDDEN and refused.holder == "ana@empresa.com"
     assert refused.session is not None and refused.session.mode is Mode.HUMAN
     boss = await manager.release(PHONE, "chefe@empresa.com")
     assert boss.success and boss.session is not None and boss.session.mode is Mode.AGENT
@@ -280,7 +288,7 @@ async def test_concurrent_takeovers_have_one_winner(manager: SessionManager) -> 
     winners = [r for r in results if r.outcome is Outcome.CHANGED]
     assert len(winners) == 1
     holder = winners[0].session.human_attendant  # type: ignore[union-attr]
-    assert all(holder in r.message for r in results if not r.success)
+    assert all(r.holder == holder for r in results if not r.success)
 
 
 async def test_conditional_release_keeps_an_active_attendant(manager: SessionManager,

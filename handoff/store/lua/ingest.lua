@@ -9,43 +9,43 @@ if ARGV[8] == '1' then
   else
     ok = redis.call('SET', KEYS[8], '1', 'NX', 'PX', ARGV[9])
   end
-  if not ok then return result('unchanged', mode_of(), 'duplicate') end
+  if not ok then return result(OUTCOME.unchanged, mode_of(), REASON.duplicate) end
 end
 if redis.call('EXISTS', S) == 0 then create() end
 local previous = mode_of()
 redis.call('HSET', S, 'u', now)
 if #ARGV >= 12 then redis.call('HSET', M, unpack(ARGV, 12)) end
 local sender, mode = ARGV[3], previous
-local outcome, reason = 'unchanged', 'recorded'
-if sender == 'customer' then
+local outcome, reason = OUTCOME.unchanged, REASON.recorded
+if sender == SENDER.customer then
   redis.call('HSET', S, 'lcm', now, 'lct', ARGV[4])
   redis.call('LPUSH', KEYS[9], ARGV[4])
   redis.call('LTRIM', KEYS[9], 0, RECENT_TEXTS - 1)
-  if mode == 'agent' and ARGV[7] == '1' then
-    move('paused', H.escalation_requested, phone, ARGV[5])
-    outcome, reason = 'changed', 'escalation_requested'
-  elseif mode == 'agent' then
-    redis.call('ZADD', INDEX.agent, now, phone)
-    reason = 'agent_active'
-  elseif mode == 'paused' then
-    reason = 'waiting_human'
+  if mode == MODE.agent and ARGV[7] == '1' then
+    move(MODE.paused, H.escalation_requested, phone, ARGV[5])
+    outcome, reason = OUTCOME.changed, REASON.escalation_requested
+  elseif mode == MODE.agent then
+    redis.call('ZADD', INDEX[MODE.agent], now, phone)
+    reason = REASON.agent_active
+  elseif mode == MODE.paused then
+    reason = REASON.waiting_human
   else
-    reason = 'human_active'
+    reason = REASON.human_active
   end
-elseif sender == 'human' then
+elseif sender == SENDER.human then
   redis.call('HSET', S, 'lhm', now)
-  if mode ~= 'human' then
-    move('human', H.takeover, ARGV[6], ARGV[5])
-    outcome = 'changed'
+  if mode ~= MODE.human then
+    move(MODE.human, H.takeover, ARGV[6], ARGV[5])
+    outcome = OUTCOME.changed
   end
 end
-if mode_of() ~= 'agent' then
-  if sender == 'customer' then redis.call('HINCRBY', S, 'nc', 1)
-  elseif sender == 'human' then redis.call('HINCRBY', S, 'nh', 1) end
+if mode_of() ~= MODE.agent then
+  if sender == SENDER.customer then redis.call('HINCRBY', S, 'nc', 1)
+  elseif sender == SENDER.human then redis.call('HINCRBY', S, 'nh', 1) end
 end
-if sender == 'customer' and (reason == 'waiting_human' or reason == 'human_active') then
+if sender == SENDER.customer and (reason == REASON.waiting_human or reason == REASON.human_active) then
   emit(K.customer_message, {at = now, text = ARGV[4], mode = mode_of(), name = profile_name()})
-elseif sender == 'human' and ARGV[10] == '1' then
+elseif sender == SENDER.human and ARGV[10] == '1' then
   emit(K.attendant_message, {at = now, text = ARGV[4], attendant = ARGV[6],
     origin = given(ARGV[11])})
 end

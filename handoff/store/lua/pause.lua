@@ -1,9 +1,9 @@
 -- ARGV: 3 actor ("" for none), 4 force "1"/"0", 5 source.
-if redis.call('EXISTS', S) == 0 then return '["not_found","","",[],[],""]' end
+if redis.call('EXISTS', S) == 0 then return missing() end
 local mode, holder = mode_of(), redis.call('HGET', S, 'h')
-if mode == 'paused' then return result('unchanged', mode) end
-if mode == 'human' and holder ~= ARGV[3] and ARGV[4] ~= '1' then
-  return result('forbidden', mode)
+if mode == MODE.paused then return result(OUTCOME.unchanged, mode) end
+if mode == MODE.human and holder ~= ARGV[3] and ARGV[4] ~= '1' then
+  return result(OUTCOME.forbidden, mode)
 end
-move('paused', H.pause, ARGV[3], ARGV[5])
-return result('changed', mode)
+move(MODE.paused, H.pause, ARGV[3], ARGV[5])
+return result(OUTCOME.changed, mode)

@@ -2,10 +2,10 @@
 -- KEYS: 1 session hash, 2 metadata hash, 3 events list, 4/5/6 agent/human/paused index zsets,
 -- 7 the outbox stream of this phone's shard.
 -- ARGV: 1 now (Unix seconds, kept as the caller's string), 2 phone; the rest per script.
--- The constants K (event kinds), H (history names) and RECENT_TEXTS come from Python, rendered
--- above this prelude by handoff/store/redis.py.
+-- The constants MODE, SENDER, REASON, OUTCOME, K (event kinds), H (history names), RECENT_TEXTS
+-- and PROFILE_NAME come from Python, rendered above this prelude by handoff/store/redis.py.
 local S, M, E, OB = KEYS[1], KEYS[2], KEYS[3], KEYS[7]
-local INDEX = {agent = KEYS[4], human = KEYS[5], paused = KEYS[6]}
+local INDEX = {[MODE.agent] = KEYS[4], [MODE.human] = KEYS[5], [MODE.paused] = KEYS[6]}
 local now, phone = ARGV[1], ARGV[2]
 local logged = ''
 
@@ -14,8 +14,8 @@ local function mode_of()
 end
 
 local function create()
-  redis.call('HSET', S, 'p', phone, 'm', 'agent', 'c', now, 'u', now)
-  redis.call('ZADD', INDEX.agent, 0, phone)
+  redis.call('HSET', S, 'p', phone, 'm', MODE.agent, 'c', now, 'u', now)
+  redis.call('ZADD', INDEX[MODE.agent], 0, phone)
 end
 
 local function quote(v)
@@ -52,17 +52,17 @@ local function move(to, event, actor, source)
   local from = mode_of()
   if from == 'agent' then redis.call('HSET', S, 'nc', 0, 'nh', 0) end
   redis.call('HSET', S, 'm', to, 'u', now)
-  if to == 'paused' then
+  if to == MODE.paused then
     redis.call('HSET', S, 'pa', now)
     redis.call('HDEL', S, 'h', 'ta')
-  elseif to == 'human' then
+  elseif to == MODE.human then
     redis.call('HSET', S, 'h', actor, 'ta', now)
   else
     redis.call('HDEL', S, 'h', 'pa', 'ta')
   end
   redis.call('ZREM', INDEX[from], phone)
   local score = now
-  if to == 'agent' then score = redis.call('HGET', S, 'lcm') or 0 end
+  if to == MODE.agent then score = redis.call('HGET', S, 'lcm') or 0 end
   redis.call('ZADD', INDEX[to], score, phone)
   logged = '{"at":' .. now .. ',"event":"' .. event .. '","actor":' .. quote(actor)
     .. ',"source":' .. quote(source) .. ',"from_mode":"' .. from .. '","to_mode":"' .. to .. '"}'
@@ -70,6 +70,11 @@ local function move(to, event, actor, source)
   emit(K.mode_changed, {at = now, event = event, actor = given(actor), source = source,
     from_mode = from, to_mode = to, holder = given(redis.call('HGET', S, 'h')),
     paused_at = given(redis.call('HGET', S, 'pa')), taken_at = given(redis.call('HGET', S, 'ta'))})
+end
+
+-- The answer for an unknown phone: no session.
+local function missing()
+  return cjson.encode({OUTCOME.not_found, '', '', {}, {}, ''})
 end
 
 -- One JSON string (cheaper for the client to read than a nested reply): outcome, previous

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handoff import texts
+from bot import replies
 from handoff.model import Mode
 from tests.bot.slack.conftest import ANA, BRUNO, DIEGO, PHONE, SUPERVISOR, SlackRig
 
@@ -13,7 +13,7 @@ async def test_assumir_takes_the_conversation_as_the_users_email(slack: SlackRig
     status, ack, key = await slack.command("/assumir", PHONE, user=ANA)
     assert (status, ack) == (200, "")
     answer = await slack.answer(key)
-    assert answer == texts.TAKEN.format(phone=PHONE, attendant="ana@empresa.com")
+    assert answer == replies.TAKEN.format(phone=PHONE, attendant="ana@empresa.com")
     session = await slack.session()
     assert session.mode is Mode.HUMAN and session.human_attendant == "ana@empresa.com"
     history = await slack.manager.history(PHONE)
@@ -30,7 +30,7 @@ async def test_assumir_of_someone_elses_names_the_holder(slack: SlackRig) -> Non
 async def test_a_supervisor_may_take_over_someone_elses(slack: SlackRig) -> None:
     await slack.manager.takeover(PHONE, "ana@empresa.com")
     _, _, key = await slack.command("/assumir", PHONE, user=SUPERVISOR)
-    assert await slack.answer(key) == texts.TAKEN.format(phone=PHONE,
+    assert await slack.answer(key) == replies.TAKEN.format(phone=PHONE,
                                                          attendant="carla@empresa.com")
     assert (await slack.session()).human_attendant == "carla@empresa.com"
 
@@ -39,35 +39,35 @@ async def test_liberar_by_the_holder_and_refused_to_others(slack: SlackRig) -> N
     await slack.command("/assumir", PHONE, user=ANA)
     await slack.fake.until(lambda: slack.fake.calls["response_url"])
     _, _, key = await slack.command("/liberar", PHONE, user=BRUNO)
-    assert await slack.answer(key) == texts.NOT_HOLDER.format(phone=PHONE,
+    assert await slack.answer(key) == replies.NOT_HOLDER.format(phone=PHONE,
                                                               holder="ana@empresa.com")
     assert (await slack.session()).mode is Mode.HUMAN
     _, _, key = await slack.command("/liberar", PHONE, user=ANA)
-    assert await slack.answer(key) == texts.RELEASED.format(phone=PHONE)
+    assert await slack.answer(key) == replies.RELEASED.format(phone=PHONE)
     assert (await slack.session()).mode is Mode.AGENT
 
 
 async def test_liberar_of_an_unknown_phone(slack: SlackRig) -> None:
     _, _, key = await slack.command("/liberar", "5511988887777", user=ANA)
-    assert await slack.answer(key) == texts.NOT_FOUND.format(phone="5511988887777")
+    assert await slack.answer(key) == replies.NOT_FOUND.format(phone="5511988887777")
 
 
 async def test_status_of_one_phone(slack: SlackRig) -> None:
     await slack.manager.takeover(PHONE, "ana@empresa.com")
     _, _, key = await slack.command("/status", PHONE, user=BRUNO)
     answer = await slack.answer(key)
-    assert PHONE in answer and "ana@empresa.com" in answer and texts.MODE_NAME["human"] in answer
+    assert PHONE in answer and "ana@empresa.com" in answer and replies.MODE_NAME["human"] in answer
 
 
 async def test_status_alone_lists_active_sessions_by_mode(slack: SlackRig) -> None:
     _, _, key = await slack.command("/status", user=ANA)
-    assert await slack.answer(key) == texts.STATUS_NONE
+    assert await slack.answer(key) == replies.STATUS_NONE
     await slack.manager.takeover("5511911112222", "ana@empresa.com")
     await slack.running.json("POST", "/webhook/whatsapp", json={
         "phone": PHONE, "message": "quero falar com um atendente"})
     _, _, key = await slack.command("/status", "", user=ANA)
     lines = (await slack.answer(key)).splitlines()
-    assert lines[0] == texts.STATUS_TOTAL.format(count=2)
+    assert lines[0] == replies.STATUS_TOTAL.format(count=2)
     waiting = next(i for i, line in enumerate(lines) if PHONE in line)
     held = next(i for i, line in enumerate(lines) if "5511911112222" in line)
     assert waiting < held, "waiting customers first"
@@ -83,7 +83,7 @@ async def test_missing_or_malformed_phone_gets_the_usage_line(slack: SlackRig, c
                                                                text: str) -> None:
     _, _, key = await slack.command(command, text, user=ANA)
     answer = await slack.answer(key)
-    assert answer.startswith(texts.USAGE.format(usage=command)), answer
+    assert answer.startswith(replies.USAGE.format(usage=command)), answer
     assert await slack.manager.list_active() == []
 
 
@@ -93,7 +93,7 @@ async def test_missing_or_malformed_phone_gets_the_usage_line(slack: SlackRig, c
 ])
 async def test_phones_as_attendants_type_them(slack: SlackRig, text: str) -> None:
     _, _, key = await slack.command("/assumir", text, user=ANA)
-    assert await slack.answer(key) == texts.TAKEN.format(phone=PHONE,
+    assert await slack.answer(key) == replies.TAKEN.format(phone=PHONE,
                                                          attendant="ana@empresa.com")
 
 
@@ -104,12 +104,12 @@ async def test_phones_as_attendants_type_them(slack: SlackRig, text: str) -> Non
 async def test_any_text_is_answered(slack: SlackRig, text: str) -> None:
     status, _, key = await slack.command("/status", text, user=ANA)
     assert status == 200
-    assert (await slack.answer(key)).startswith(texts.USAGE.format(usage="/status"))
+    assert (await slack.answer(key)).startswith(replies.USAGE.format(usage="/status"))
 
 
 async def test_an_unknown_command_is_answered(slack: SlackRig) -> None:
     _, _, key = await slack.command("/pedido", "42", user=ANA)
-    assert await slack.answer(key) == texts.UNKNOWN_COMMAND.format(name="/pedido")
+    assert await slack.answer(key) == replies.UNKNOWN_COMMAND.format(name="/pedido")
 
 
 async def test_a_user_without_email_acts_as_their_slack_id(slack: SlackRig) -> None:

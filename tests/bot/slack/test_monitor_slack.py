@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from bot.settings import Settings
-from handoff import texts
+from bot.whatsapp import texts as wa_texts
 from tests.bot.slack.conftest import ANA, CHANNEL, PHONE, SlackRig
 from tests.conftest import Running
 from tests.fakes.graph import FakeGraph
@@ -78,7 +78,7 @@ async def test_reminder_then_auto_release(rig: Callable[..., Awaitable[SlackRig]
                 and PHONE in str(c.params.get("text"))]
     assert reminder and reminder[0].params["thread_ts"] == card.ts
     sends = await graph.wait_sends(1)
-    assert sends[-1].text == texts.AUTO_RELEASE_CUSTOMER
+    assert sends[-1].text == wa_texts.AUTO_RELEASE_CUSTOMER
     session = await r.session()
     assert session.mode.value == "agent"
     await r.settled()

@@ -1,0 +1,22 @@
+"""Every pt-BR line the `handoff` command prints."""
+
+from __future__ import annotations
+
+CLI_TOTAL = "\n📊 Total: {count} sessões\n"
+CLI_SESSION = "{emoji} {phone} - {mode}"
+CLI_HOLDER = "   → Atendente: {holder}"
+CLI_STATUS = "\n📊 Status: {phone}"
+CLI_MODE = "🔧 Modo: {mode}"
+CLI_ATTENDANT = "👤 Atendente: {holder}"
+CLI_LAST_TEXT = "💬 Última mensagem: {text}"
+CLI_OK = "✅ {message}"
+CLI_FAIL = "❌ {message}"
+CLI_UNREACHABLE = "❌ Servidor inacessível em {url}: {reason}"
+CLI_BAD_ANSWER = "❌ Resposta inesperada do servidor (HTTP {status})."
+CLI_HELP = "Administra as conversas de um servidor handoff em execução."
+CLI_HELP_URL = "endereço do servidor (padrão: HANDOFF_URL ou http://localhost:8000)"
+CLI_HELP_LIST = "lista as sessões ativas"
+CLI_HELP_MODE = "só as sessões neste modo"
+CLI_HELP_TAKEOVER = "assume uma conversa"
+CLI_HELP_RELEASE = "libera uma conversa (devolve ao bot)"
+CLI_HELP_STATUS = "mostra o status de uma sessão"

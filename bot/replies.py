@@ -1,0 +1,113 @@
+"""What attendants' commands answer, in pt-BR, wherever they were typed: in Slack (slash
+commands) or on WhatsApp (an attendant's `/comando`, answered in the webhook's `response`).
+"""
+
+from __future__ import annotations
+
+from handoff.commands import (
+    Acted,
+    CommandResult,
+    NotFound,
+    Status,
+    UnknownCommand,
+    Usage,
+)
+from handoff.machine import Outcome
+from handoff.manager import Action, ActionResult
+from handoff.model import Session
+
+MODE_EMOJI = {"agent": "🤖", "human": "👤", "paused": "⏸️"}
+MODE_NAME = {"agent": "bot", "human": "atendente", "paused": "aguardando atendente"}
+TAKEN = "✅ Conversa {phone} assumida por {attendant}."
+ALREADY_YOURS = "Você já está com a conversa {phone}."
+HELD_BY = "❌ A conversa {phone} já está com {holder}."
+RELEASED = "🤖 Conversa {phone} devolvida ao bot."
+ALREADY_AGENT = "A conversa {phone} já está com o bot."
+NOT_HOLDER = "❌ Só {holder} (ou um supervisor) pode liberar a conversa {phone}."
+PAUSED = "⏸️ Conversa {phone} pausada: o bot parou e o cliente aguarda um atendente."
+ALREADY_PAUSED = "A conversa {phone} já está aguardando atendente."
+NOT_HOLDER_PAUSE = "❌ Só {holder} (ou um supervisor) pode pausar a conversa {phone}."
+NOT_FOUND = "Conversa {phone} não encontrada."
+UNKNOWN_COMMAND = "Comando desconhecido: {name}. Envie /ajuda para ver os comandos."
+HELP_HEADER = "Comandos disponíveis:"
+USAGE = "Uso: {usage}"
+STATUS_LINE = "{emoji} {phone} — {mode}"
+STATUS_HOLDER = "   → Atendente: {holder}"
+STATUS_WAITING = "   → Aguardando há {wait}"
+STATUS_NONE = "Nenhuma conversa ativa."
+STATUS_TOTAL = "📊 {count} conversa(s) ativa(s)"
+HELP = {
+    "/assumir": "assume a conversa (o bot para de responder)",
+    "/liberar": "devolve a conversa ao bot",
+    "/status": "mostra a conversa, ou todas as ativas",
+    "/pausar": "pausa o bot até um atendente assumir",
+    "/ajuda": "lista os comandos",
+}
+
+
+def duration(seconds: float) -> str:
+    """A short pt-BR duration: "45s", "12min", "2h05"."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}min"
+    return f"{s // 3600}h{(s % 3600) // 60:02d}"
+
+
+_ACTED = {
+    (Action.TAKEOVER, Outcome.CHANGED): TAKEN,
+    (Action.TAKEOVER, Outcome.UNCHANGED): ALREADY_YOURS,
+    (Action.TAKEOVER, Outcome.CONFLICT): HELD_BY,
+    (Action.RELEASE, Outcome.CHANGED): RELEASED,
+    (Action.RELEASE, Outcome.UNCHANGED): ALREADY_AGENT,
+    (Action.RELEASE, Outcome.FORBIDDEN): NOT_HOLDER,
+    (Action.RELEASE, Outcome.NOT_FOUND): NOT_FOUND,
+    (Action.PAUSE, Outcome.CHANGED): PAUSED,
+    (Action.PAUSE, Outcome.UNCHANGED): ALREADY_PAUSED,
+    (Action.PAUSE, Outcome.FORBIDDEN): NOT_HOLDER_PAUSE,
+    (Action.PAUSE, Outcome.NOT_FOUND): NOT_FOUND,
+}
+
+
+def acted(r: ActionResult) -> str:
+    """The line that says how a takeover, release or pause went."""
+    return _ACTED[(r.action, r.outcome)].format(phone=r.phone, attendant=r.actor,
+                                                holder=r.holder)
+
+
+def describe(session: Session, now: float) -> str:
+    """A session in a few lines: mode, holder, and how long a waiting customer has waited."""
+    mode = session.mode.value
+    lines = [STATUS_LINE.format(emoji=MODE_EMOJI[mode], phone=session.phone,
+                                mode=MODE_NAME[mode])]
+    if session.human_attendant:
+        lines.append(STATUS_HOLDER.format(holder=session.human_attendant))
+    if mode == "paused" and session.paused_at:
+        lines.append(STATUS_WAITING.format(wait=duration(now - session.paused_at)))
+    return "\n".join(lines)
+
+
+def word(result: CommandResult) -> str:
+    """What an attendant reads after a command: its own words, or its answer worded."""
+    answer = result.answer
+    if answer is None:
+        return result.message
+    if isinstance(answer, Usage):
+        return USAGE.format(usage=answer.usage)
+    if isinstance(answer, UnknownCommand):
+        return UNKNOWN_COMMAND.format(name=answer.name)
+    if isinstance(answer, NotFound):
+        return NOT_FOUND.format(phone=answer.phone)
+    if isinstance(answer, Acted):
+        return acted(answer.result)
+    if isinstance(answer, Status):
+        if answer.single:
+            return describe(answer.sessions[0], answer.now)
+        if not answer.sessions:
+            return STATUS_NONE
+        lines = [STATUS_TOTAL.format(count=len(answer.sessions))]
+        return "\n".join(lines + [describe(s, answer.now) for s in answer.sessions])
+    lines = [HELP_HEADER]
+    lines += [f"• {c.usage} — {HELP.get(c.name, c.help)}" for c in answer.commands]
+    return "\n".join(lines)

@@ -1,0 +1,101 @@
+"""Every pt-BR text the Slack adapter shows: cards, thread lines, pages, Home, answers.
+
+`{time}` is a Slack date token (shown in each reader's time zone); `{who}` a mention.
+"""
+
+from __future__ import annotations
+
+SLACK_DISABLED = (
+    "Slack desativado: defina SLACK_BOT_TOKEN e SLACK_SIGNING_SECRET para ativar. "
+    "Até lá, as notificações aos atendentes ficam só no log."
+)
+SLACK_NO_CHANNEL = (
+    "SLACK_ESCALATION_CHANNEL não definido: os cartões de atendimento não serão postados."
+)
+SLACK_CARD_TITLE = {
+    "paused": "🆘 *Cliente solicitou atendimento humano*",
+    "human": "👤 *Conversa com atendente*",
+    "agent": "🤖 *Conversa devolvida ao bot*",
+}
+SLACK_CARD_TEXT = {
+    "paused": "🆘 {phone} aguarda um atendente",
+    "human": "👤 {phone} está com um atendente",
+    "agent": "🤖 {phone} voltou para o bot",
+}
+SLACK_FIELD_PHONE = "*Telefone:*\n{phone}"
+SLACK_FIELD_NAME = "*Cliente:*\n{name}"
+SLACK_FIELD_SINCE = "*Aguardando desde:*\n{time}"
+SLACK_LAST_MESSAGES = "*Últimas mensagens:*\n{messages}"
+SLACK_NO_MESSAGES = "_nenhuma mensagem do cliente ainda_"
+SLACK_STATUS_PAUSED = "⏸️ Aguardando atendente desde {time}"
+SLACK_STATUS_HUMAN = "👤 Assumido por {who} às {time}"
+SLACK_STATUS_WAITED = " · esperou {wait}"
+SLACK_STATUS_AGENT = "🤖 Devolvido ao bot por {who} às {time}"
+SLACK_STATUS_AGENT_NOBODY = "🤖 Devolvido ao bot às {time}"
+SLACK_STATUS_AGENT_IDLE = "🤖 Devolvido ao bot por inatividade às {time}"
+SLACK_BUTTON_TAKE = "Assumir"
+SLACK_BUTTON_RELEASE = "Liberar"
+SLACK_LINE = {
+    "escalation_requested": "⏸️ O cliente pediu atendimento humano às {time}",
+    "takeover": "👤 Assumido por {who} às {time}",
+    "release": "🤖 Devolvido ao bot por {who} às {time}",
+    "pause": "⏸️ Pausado por {who} às {time}: o cliente aguarda um atendente",
+    "auto_release": "🤖 Sem mensagens na conversa: devolvido ao bot por inatividade às {time}",
+}
+SLACK_LINE_OTHER = "{emoji} {mode} às {time}"
+SLACK_LINE_NOBODY = "alguém"
+SLACK_VIA = " (via {source})"
+SLACK_SOURCE = {"slack": "Slack", "rest": "API", "cli": "CLI", "whatsapp": "WhatsApp",
+                "monitor": "monitor"}
+SLACK_HELD_BY = "❌ A conversa {phone} já está com {holder}."
+SLACK_NOT_HOLDER = "❌ Só {holder} ou um supervisor pode liberar a conversa {phone}."
+SLACK_BAD_BUTTON = "❌ Este botão não indica uma conversa válida."
+SLACK_TRY_AGAIN = "⚠️ Não consegui concluir agora. Tente de novo em instantes."
+SLACK_BAD_SIGNATURE = "Assinatura do Slack ausente, inválida ou expirada."
+SLACK_BAD_BODY = "Corpo de requisição do Slack inválido."
+SLACK_ACCESS_LOST = (
+    "O app foi desinstalado do Slack ou seus tokens foram revogados: cartões e respostas "
+    "vão falhar até reinstalar o app e atualizar SLACK_BOT_TOKEN."
+)
+#: Posted in the session's Slack card thread when a message could not reach the customer.
+WA_WINDOW_EXPIRED = (
+    "⚠️ A janela de 24h expirou: o cliente {phone} não escreve há mais de 24 horas e o "
+    "WhatsApp recusou a mensagem. Só um modelo aprovado (template) pode reabrir a conversa."
+)
+WA_SEND_FAILED = (
+    "⚠️ Não foi possível entregar a mensagem ao cliente {phone} pelo WhatsApp "
+    "(erro {code}: {detail}). O cliente não recebeu resposta."
+)
+PAGE_1 = "🚨 {oncall} o cliente {who} pediu uma pessoa e aguarda há {wait}. Alguém pode assumir?"
+PAGE_2 = ("🚨🚨 {oncall} {supervisors} o cliente {who} aguarda há {wait} e ninguém assumiu. "
+          "Preciso de alguém agora.")
+PAGE_HOLDING_SENT = "📨 O cliente {who} recebeu a mensagem de espera após {wait} sem atendimento."
+REMINDER = ("⏰ {attendant}, o cliente {who} está esperando sua resposta há {wait}. "
+            "Se não puder continuar, use Liberar.")
+ONCALL_NOBODY = "@channel"
+SLACK_HOME_TITLE = "Conversas ativas"
+SLACK_HOME_SUMMARY = ("{waiting} aguardando · {human} com atendente · {agent} com o bot"
+                      " · atualizado às {time}")
+SLACK_HOME_EMPTY = "Nenhuma conversa ativa no momento."
+SLACK_HOME_ROW = "{icon} *{name}*\n{status}\n> {text}"
+SLACK_HOME_STATUS = "{holder} · {wait}"
+SLACK_HOME_NAMED = "{name} · {phone}"
+SLACK_HOME_YOU = "{holder} (você)"
+SLACK_HOME_NOBODY = "Ninguém assumiu"
+SLACK_HOME_AGENT = "Com o bot"
+SLACK_HOME_WAITING = "⏳ aguardando desde {time}"
+SLACK_HOME_ANSWERED = "respondido"
+SLACK_HOME_NO_TEXT = "_(sem mensagem)_"
+SLACK_HOME_MORE = "… e mais {count} conversas (use /status para ver todas)"
+THREAD_CUSTOMER = "💬 *{who}:* {text}"
+THREAD_NOT_HOLDER = ("Sua resposta não foi enviada ao cliente {phone}: a conversa está com "
+                     "{holder}. Para falar com o cliente, assuma a conversa.")
+THREAD_NOT_TAKEN = ("Sua resposta não foi enviada ao cliente {phone}: a conversa está com o bot. "
+                    "Assuma a conversa para falar com o cliente.")
+THREAD_NO_CHANNEL = ("Sua resposta não foi enviada: nem a WhatsApp Cloud API nem "
+                     "HANDOFF_OUTBOUND_URL estão configurados.")
+THREAD_RELAY_FAILED = "o relay (HANDOFF_OUTBOUND_URL) não aceitou a mensagem."
+THREAD_SEND_FAILED = "❌ A mensagem de {who} não chegou ao cliente: {reason}"
+THREAD_SUMMARY = ("📋 Resumo do atendimento: {who} por {duration}; "
+                  "{customer} mensagem(ns) do cliente, {attendant} do atendimento.")
+NOTE_PREFIX = "nota:"
