@@ -28,6 +28,12 @@ PAUSED = "⏸️ Conversa {phone} pausada: o bot parou e o cliente aguarda um at
 ALREADY_PAUSED = "A conversa {phone} já está aguardando atendente."
 NOT_HOLDER_PAUSE = "❌ Só {holder} (ou um supervisor) pode pausar a conversa {phone}."
 NOT_FOUND = "Conversa {phone} não encontrada."
+TRANSFERRED = "🔁 Conversa {phone} transferida para {holder}."
+NOT_HELD = "❌ A conversa {phone} não está com ninguém: assuma-a em vez de transferir."
+SAME_HOLDER = ("❌ Escolha outra pessoa: a conversa {phone} não pode ser transferida para quem "
+               "já está com ela ({holder}) nem para quem pede a transferência.")
+NOT_HOLDER_TRANSFER = "❌ Só {holder} (ou um supervisor) pode transferir a conversa {phone}."
+MOVED_ON = "❌ A conversa {phone} não está mais com quem você indicou: está com {holder}."
 UNKNOWN_COMMAND = "Comando desconhecido: {name}. Envie /ajuda para ver os comandos."
 HELP_HEADER = "Comandos disponíveis:"
 USAGE = "Uso: {usage}"
@@ -41,6 +47,7 @@ HELP = {
     "/liberar": "devolve a conversa ao bot",
     "/status": "mostra a conversa, ou todas as ativas",
     "/pausar": "pausa o bot até um atendente assumir",
+    "/transferir": "passa a conversa para outra pessoa",
     "/ajuda": "lista os comandos",
 }
 
@@ -67,13 +74,20 @@ _ACTED = {
     (Action.PAUSE, Outcome.UNCHANGED): ALREADY_PAUSED,
     (Action.PAUSE, Outcome.FORBIDDEN): NOT_HOLDER_PAUSE,
     (Action.PAUSE, Outcome.NOT_FOUND): NOT_FOUND,
+    (Action.TRANSFER, Outcome.CHANGED): TRANSFERRED,
+    (Action.TRANSFER, Outcome.NOT_FOUND): NOT_FOUND,
+    (Action.TRANSFER, Outcome.NOT_HELD): NOT_HELD,
+    (Action.TRANSFER, Outcome.SAME): SAME_HOLDER,
+    (Action.TRANSFER, Outcome.FORBIDDEN): NOT_HOLDER_TRANSFER,
+    (Action.TRANSFER, Outcome.CONFLICT): MOVED_ON,
 }
 
 
-def acted(r: ActionResult) -> str:
-    """The line that says how a takeover, release or pause went."""
+def acted(r: ActionResult, *, holder: str | None = None) -> str:
+    """The line that says how a takeover, release, pause or transfer went; `holder` shows
+    the holder as the adapter names people (a Slack mention)."""
     return _ACTED[(r.action, r.outcome)].format(phone=r.phone, attendant=r.actor,
-                                                holder=r.holder)
+                                                holder=holder or r.holder)
 
 
 def describe(session: Session, now: float) -> str:

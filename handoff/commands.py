@@ -174,6 +174,15 @@ async def pausar(ctx: CommandContext) -> CommandResult:
                                           source=ctx.source))
 
 
+@COMMANDS.command("/transferir", "transfere a conversa", "/transferir <telefone> <atendente>")
+async def transferir(ctx: CommandContext) -> CommandResult:
+    phone = ctx.target() if len(ctx.args) == 2 else None
+    if phone is None:
+        return _usage(ctx)
+    return _acted(await ctx.manager.transfer(phone, ctx.args[1], ctx.attendant,
+                                             force=ctx.force, source=ctx.source))
+
+
 @COMMANDS.command("/status", "mostra as conversas", "/status [telefone]")
 async def status(ctx: CommandContext) -> CommandResult:
     if ctx.args and ctx.target() is None:

@@ -23,6 +23,7 @@ class Happening(enum.StrEnum):
     RELEASE = "release"
     AUTO_RELEASE = "auto_release"
     PAUSE = "pause"
+    TRANSFER = "transfer"
     NOTE = "note"
     PAGE_1 = "page_1"
     PAGE_2 = "page_2"
@@ -61,6 +62,19 @@ class ModeChanged(DomainEvent):
     holder: str | None = None
     paused_at: float | None = None
     taken_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Transferred(DomainEvent):
+    """The holder (or a supervisor, `by`) passed the conversation from one attendant to
+    another."""
+
+    kind: ClassVar[str] = "transferred"
+
+    by: str
+    from_attendant: str
+    to: str
+    source: str
 
 
 @dataclass(frozen=True)
@@ -193,9 +207,9 @@ class WindowClosed(DomainEvent):
 
 
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
-    cls.kind: cls for cls in (ModeChanged, CustomerMessage, AttendantMessage, NoteAdded,
-                              HandedBack, PageDue, HoldingDue, ReminderDue, CustomerTold,
-                              DeliveryUpdate, SendFailed, WindowClosed)}
+    cls.kind: cls for cls in (ModeChanged, Transferred, CustomerMessage, AttendantMessage,
+                              NoteAdded, HandedBack, PageDue, HoldingDue, ReminderDue,
+                              CustomerTold, DeliveryUpdate, SendFailed, WindowClosed)}
 
 
 class UnknownEvent(ValueError):

@@ -17,6 +17,7 @@ from handoff.events import (
     DomainEvent,
     Happening,
     ModeChanged,
+    Transferred,
 )
 from handoff.model import Event, Mode, Session
 
@@ -49,6 +50,8 @@ class Outcome(enum.StrEnum):
     CONFLICT = "conflict"
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
+    NOT_HELD = "not_held"      # a transfer of a conversation nobody holds
+    SAME = "same"              # a transfer to whoever holds it already
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,8 @@ class Step:
     previous_mode: Mode | None = None
     event: Event | None = None
     reason: Reason | None = None
+    #: Who held the conversation before a transfer.
+    previous_holder: str | None = None
 
 
 def new_session(phone: str, now: float) -> Session:
@@ -201,13 +206,42 @@ def pause(session: Session | None, actor: str | None, force: bool, now: float,
     return Step(Outcome.CHANGED, session, previous, event)
 
 
+def transfer(session: Session | None, to: str, actor: str, expected: str | None, force: bool,
+             now: float, source: str) -> Step:
+    """The holder (or, forced, a supervisor) passes a held conversation to `to`.
+
+    `expected`, when given, must be the holder at this moment (else CONFLICT: someone else
+    acted first). The new holder's stretch starts now, for the watchdog.
+    """
+    if session is None:
+        return Step(Outcome.NOT_FOUND, None)
+    previous, holder = session.mode, session.human_attendant
+    if session.mode is not Mode.HUMAN or holder is None:
+        return Step(Outcome.NOT_HELD, session, previous)
+    if expected is not None and expected != holder:
+        return Step(Outcome.CONFLICT, session, previous)
+    if to in (holder, actor):
+        return Step(Outcome.SAME, session, previous)
+    if actor != holder and not force:
+        return Step(Outcome.FORBIDDEN, session, previous)
+    session.human_attendant = to
+    session.taken_at = now
+    session.updated_at = now
+    event = Event(at=now, event=Happening.TRANSFER.value, actor=actor, source=source,
+                  from_mode=Mode.HUMAN.value, to_mode=Mode.HUMAN.value, to=to)
+    return Step(Outcome.CHANGED, session, previous, event, previous_holder=holder)
+
+
 def outbox_events(step: Step, msg: Inbound | None = None) -> list[DomainEvent]:
     """The events a transition writes to the outbox (the Lua scripts write the same)."""
     s, e = step.session, step.event
     out: list[DomainEvent] = []
     if s is None:
         return out
-    if e is not None and e.from_mode is not None and e.to_mode is not None:
+    if e is not None and e.event == Happening.TRANSFER and e.to is not None:
+        out.append(Transferred(s.phone, e.at, e.actor or "", step.previous_holder or "", e.to,
+                               e.source))
+    elif e is not None and e.from_mode is not None and e.to_mode is not None:
         out.append(ModeChanged(s.phone, e.at, e.event, e.actor or None, e.source, e.from_mode,
                                e.to_mode, s.human_attendant or None, s.paused_at, s.taken_at))
     if msg is None:

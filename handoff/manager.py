@@ -59,6 +59,7 @@ class Action(enum.StrEnum):
     TAKEOVER = "takeover"
     RELEASE = "release"
     PAUSE = "pause"
+    TRANSFER = "transfer"
 
 
 @dataclass
@@ -214,6 +215,20 @@ class SessionManager:
             step.session = await self._keep_summary(step.session, step.event)
         self._changed(step)
         return ActionResult(Action.RELEASE, step.outcome, key, attendant, step.session)
+
+    async def transfer(self, phone: str | int, to: str, actor: str, *,
+                       expected: str | None = None, force: bool = False,
+                       source: str = Source.REST, also: Sequence[str] = ()) -> ActionResult:
+        """`actor` (the holder, or a supervisor) passes the conversation to `to`; `expected`,
+        when given, must be the holder at that moment."""
+        key = canonical_phone(phone)
+        step = await self.store.transfer(key, to, actor, expected,
+                                         self._force(actor, force, *also), self.clock(),
+                                         source)
+        if step.outcome is Outcome.CHANGED and step.session is not None:
+            log.info("transfer", extra={"phone": key, "actor": actor, "to": to,
+                                        "source": source})
+        return ActionResult(Action.TRANSFER, step.outcome, key, actor, step.session)
 
     async def _keep_summary(self, session: Session, released: Event) -> Session:
         """Put the hand-back summary on the session, for the thread and the bot's next call."""

@@ -88,6 +88,8 @@ class Event:
     source: str
     from_mode: str | None = None
     to_mode: str | None = None
+    #: Whom it was handed to (a transfer: `actor` passed it to `to`).
+    to: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -100,4 +102,6 @@ class Event:
             out["from_mode"] = self.from_mode
         if self.to_mode is not None:
             out["to_mode"] = self.to_mode
+        if self.to is not None:
+            out["to"] = self.to
         return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from handoff.events import Happening
 from handoff.model import Event, Session, iso
 
 SUMMARY_KEY = "handoff_summary"
@@ -17,7 +18,8 @@ def summarize(session: Session, history: list[Event], released: Event) -> dict[s
     """From the session just handed back and its history up to `released`."""
     stretch = [e for e in history if e.at <= released.at]
     started = next((e for e in reversed(stretch) if e.from_mode == "agent"), None)
-    holders = [e.actor for e in stretch if e.event == "takeover"
+    holders = [e.to if e.event == Happening.TRANSFER else e.actor for e in stretch
+               if e.event in (Happening.TAKEOVER, Happening.TRANSFER)
                and (started is None or e.at >= started.at)]
     began = started.at if started is not None else released.at
     return {

@@ -19,7 +19,9 @@ from bot.slack import texts
 from bot.slack.cards import RELEASE, TAKE
 from bot.slack.client import SlackApi, SlackError
 from bot.slack.identity import Identities
+from bot.slack.notifier import thread_key
 from handoff.coordination import Claims
+from handoff.ledger import Ledger
 from handoff.machine import Outcome
 from handoff.manager import SessionManager
 from handoff.model import Source
@@ -32,6 +34,9 @@ log = logging.getLogger("handoff.slack")
 DOUBLE_CLICK_SECONDS = 3.0
 
 _LINK = re.compile(r"<(?:tel:|mailto:)?([^|>]*)(?:\|[^>]*)?>")
+#: A user as Slack escapes it in a command's text (`<@U123|ana>`), or a bare user id.
+_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
+TRANSFER_COMMAND = "/transferir"
 _PHONE_WITH_SPACES = re.compile(r"[0-9+()\-.\s]*[0-9][0-9+()\-.\s]*")
 _TRANSIENT = (RetryLater, StoreUnavailable, aiohttp.ClientError, OSError, TimeoutError)
 
@@ -55,10 +60,11 @@ class SlackActions:
     the Slack user id too, since supervisors may be listed by it.
     """
 
-    def __init__(self, manager: SessionManager, claims: Claims, api: SlackApi,
+    def __init__(self, manager: SessionManager, claims: Claims, ledger: Ledger, api: SlackApi,
                  identities: Identities) -> None:
         self.manager = manager
         self.claims = claims
+        self.ledger = ledger
         self.api = api
         self.identities = identities
 
@@ -71,16 +77,70 @@ class SlackActions:
         raw = body.get("text")
         text = raw if isinstance(raw, str) else ""
         try:
-            attendant = await self.identities.attendant(user)
-            result = await self.manager.run_command(
-                f"{command} {command_text(text)}", attendant=attendant, source=Source.SLACK,
-                also=(user,))
-            answer = replies.word(result)
+            if command.casefold() == TRANSFER_COMMAND:
+                answer = await self._transfer_command(user, text)
+            else:
+                attendant = await self.identities.attendant(user)
+                result = await self.manager.run_command(
+                    f"{command} {command_text(text)}", attendant=attendant,
+                    source=Source.SLACK, also=(user,))
+                answer = replies.word(result)
         except _TRANSIENT as exc:
             log.error("slack_command_failed", extra={"user": user, "error": repr(exc)})
             answer = texts.SLACK_TRY_AGAIN
         await self._tell(user, answer, response_url=_str(body.get("response_url")),
                          channel=_str(body.get("channel_id")))
+
+    async def _transfer_command(self, user: str, text: str) -> str:
+        """`/transferir <telefone> @pessoa`: the person is a Slack user (as Slack escapes
+        mentions), turned into the attendant the core knows before the core is asked."""
+        words = text.split()
+        found = _USER.match(words[-1]) if len(words) >= 2 else None
+        if found is None:
+            return texts.SLACK_TRANSFER_USAGE
+        phone = command_text(" ".join(words[:-1]))
+        return await self.transfer(user, phone, found.group(1) or found.group(2)) or ""
+
+    async def transfer(self, user: str, phone_text: str, target: str) -> str | None:
+        """`user` passes the conversation to the Slack user `target`: refused for a bot, a
+        stranger or oneself; the answer, or None when the card and thread say it all."""
+        try:
+            phone = canonical_phone(phone_text)
+        except InvalidPhone:
+            return texts.SLACK_TRANSFER_USAGE
+        person = await self.identities.person(target)
+        if person is None:
+            return texts.SLACK_TRANSFER_UNKNOWN.format(who=f"<@{target}>")
+        if person.is_bot:
+            return texts.SLACK_TRANSFER_TO_BOT.format(who=f"<@{target}>")
+        attendant = await self.identities.attendant(user)
+        r = await self.manager.transfer(phone, person.attendant, attendant,
+                                        source=Source.SLACK, also=(user,))
+        if r.outcome is Outcome.CHANGED:
+            return None
+        return replies.acted(r, holder=await self.identities.mention(r.holder))
+
+    async def pick(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """Someone picked a colleague in a card's Transferir menu."""
+        user = _str((body.get("user") or {}).get("id"))
+        target = _str(action.get("selected_user"))
+        channel = _str((body.get("channel") or {}).get("id")) or _str(
+            (body.get("container") or {}).get("channel_id"))
+        card_ts = _str((body.get("message") or {}).get("ts")) or _str(
+            (body.get("container") or {}).get("message_ts"))
+        if user is None or target is None or channel is None or card_ts is None:
+            log.warning("slack_pick_ignored", extra={"action": action.get("action_id")})
+            return
+        try:
+            phone = await self.ledger.get(thread_key(channel, card_ts))
+            answer = (texts.SLACK_BAD_BUTTON if phone is None
+                      else await self.transfer(user, phone, target))
+        except _TRANSIENT as exc:
+            log.error("slack_click_failed", extra={"user": user, "error": repr(exc)})
+            answer = texts.SLACK_TRY_AGAIN
+        if answer is not None:
+            await self._tell(user, answer, channel=channel,
+                             response_url=_str(body.get("response_url")), prefer_channel=True)
 
     async def click(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         """Assumir or Liberar on a card, once per click, for the clicking attendant."""

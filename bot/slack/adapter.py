@@ -44,7 +44,8 @@ class Slack:
         self.api = SlackApi(settings.slack_api_url, token, http, on_failure=on_failure)
         self.identities = Identities(self.api)
         self.bot = BotUser()
-        self.actions = SlackActions(manager, backend.claims, self.api, self.identities)
+        self.actions = SlackActions(manager, backend.claims, backend.ledger, self.api,
+                                    self.identities)
         self.notifier = CardNotifier(manager, self.api, self.identities,
                                      settings.slack_escalation_channel, backend.ledger)
         self.home = HomeTab(manager, backend.store, self.api, self.identities, self.actions,

@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.background import Background
 from bot.slack import texts
 from bot.slack.actions import SlackActions
-from bot.slack.cards import RELEASE, TAKE
+from bot.slack.cards import RELEASE, TAKE, TRANSFER
 from bot.slack.home import HOME_RELEASE, HOME_TAKE, HomeTab
 from bot.web import texts as web_texts
 from handoff.coordination import Claims
@@ -101,6 +101,11 @@ def build_bolt(*, signing_secret: str, token: str, api_url: str, claims: Claims,
     async def click(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         background.spawn(actions.click(body, action), name="slack_click")
+
+    @bolt.action(TRANSFER)
+    async def pick(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        background.spawn(actions.pick(body, action), name="slack_transfer_pick")
 
     @bolt.action(re.compile(f"^({HOME_TAKE}|{HOME_RELEASE})$"))
     async def home_click(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:

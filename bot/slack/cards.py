@@ -16,6 +16,7 @@ from handoff.model import Event, Mode, Session
 
 TAKE = "handoff_assumir"
 RELEASE = "handoff_liberar"
+TRANSFER = "handoff_transferir"
 
 _MAX_MESSAGE = 500
 _MAX_MESSAGES = 5
@@ -114,7 +115,9 @@ def card(view: CardView) -> tuple[str, list[dict[str, Any]]]:
             _button(texts.SLACK_BUTTON_TAKE, TAKE, s.phone, "primary")]})
     elif s.mode is Mode.HUMAN:
         blocks.append({"type": "actions", "block_id": "handoff_actions", "elements": [
-            _button(texts.SLACK_BUTTON_RELEASE, RELEASE, s.phone)]})
+            _button(texts.SLACK_BUTTON_RELEASE, RELEASE, s.phone),
+            {"type": "users_select", "action_id": TRANSFER, "placeholder": {
+                "type": "plain_text", "text": texts.SLACK_TRANSFER_PLACEHOLDER}}]})
     return texts.SLACK_CARD_TEXT[mode].format(phone=s.phone), blocks
 
 

@@ -36,6 +36,7 @@ from handoff.events import (
     ReminderDue,
     SendFailed,
     Told,
+    Transferred,
     WindowClosed,
 )
 
@@ -67,6 +68,7 @@ class SlackFeed:
 
     def subscribe(self, d: Dispatcher) -> None:
         d.on(ModeChanged, "card", self._guard(self.notifier.changed))
+        d.on(Transferred, "card", self._guard(self.notifier.transferred))
         d.on(CustomerMessage, "thread", self._guard(self.customer_message))
         d.on(HandedBack, "thread", self._guard(self.handed_back))
         d.on(PageDue, "thread", self._guard(self.page))
@@ -76,7 +78,7 @@ class SlackFeed:
         d.on(SendFailed, "thread", self._guard(self.send_failed))
         d.on(WindowClosed, "thread", self._guard(self.window_closed))
         d.on(NoteAdded, "reaction", self._guard(self.note))
-        for kind in (ModeChanged, CustomerMessage, AttendantMessage):
+        for kind in (ModeChanged, Transferred, CustomerMessage, AttendantMessage):
             d.on(kind, "home", self.refresh_home)
 
     def _guard(self, handler: Callable[[E], Awaitable[None]]) -> Callable[[E], Awaitable[None]]:

@@ -11,6 +11,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import aiohttp
 
@@ -25,6 +26,15 @@ _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 
 def is_user_id(value: str) -> bool:
     return bool(_USER_ID.match(value))
+
+
+@dataclass(frozen=True)
+class Person:
+    """A Slack user as a transfer sees them: who they are to the core, and whether a person."""
+
+    user_id: str
+    attendant: str
+    is_bot: bool
 
 
 class Identities:
@@ -65,6 +75,24 @@ class Identities:
         self._attendant[user_id] = (identity, now)
         self._user[identity] = (user_id, now)
         return identity
+
+    async def person(self, user_id: str) -> Person | None:
+        """The workspace member `user_id`; None when Slack says there is no such user (or
+        they were deactivated)."""
+        try:
+            data = await self.api.call("users.info", user=user_id)
+        except SlackError as exc:
+            if exc.error == "user_not_found":
+                return None
+            raise
+        user = data.get("user") or {}
+        if not isinstance(user, dict) or user.get("deleted"):
+            return None
+        profile = user.get("profile") or {}
+        email = profile.get("email") if isinstance(profile, dict) else None
+        attendant = email if isinstance(email, str) and email else user_id
+        self._attendant[user_id] = (attendant, self.clock())
+        return Person(user_id, attendant, bool(user.get("is_bot")) or user_id == "USLACKBOT")
 
     async def user_id(self, attendant: str | None) -> str | None:
         """The Slack id behind an attendant (an id itself, or an email Slack knows)."""

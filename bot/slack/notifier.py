@@ -15,10 +15,10 @@ from typing import Any
 
 from bot import replies
 from bot.slack import texts
-from bot.slack.cards import CardView, card, change_line
+from bot.slack.cards import CardView, card, change_line, escape, slack_time
 from bot.slack.client import SlackApi, SlackError
 from bot.slack.identity import Identities
-from handoff.events import ModeChanged
+from handoff.events import ModeChanged, Transferred
 from handoff.ledger import Ledger
 from handoff.manager import SessionManager
 from handoff.model import Event, Mode, Session
@@ -108,6 +108,37 @@ class CardNotifier:
         if not posted:
             who = await self.identities.mention(event.actor)
             await self._line(current, change_line(line, who))
+
+    async def transferred(self, event: Transferred) -> None:
+        """The card shows the new holder; the thread says who passed it to whom; the new
+        holder is told directly, with a link to the thread."""
+        found = await self._card(event.phone, None)
+        if found is None:
+            return
+        current = await self._refresh(event.phone, found[0])
+        who = await self.identities.mention(event.by) or escape(event.by)
+        to = await self.identities.mention(event.to) or escape(event.to)
+        await self._line(current, texts.SLACK_TRANSFER_LINE.format(
+            who=who, to=to, time=slack_time(event.at)))
+        user = await self.identities.user_id(event.to)
+        if user is None:
+            return
+        session = await self.manager.get(event.phone)
+        customer = escape(session.profile_name or event.phone) if session else event.phone
+        link = await self._permalink(current)
+        text = (texts.SLACK_TRANSFER_DM.format(who=who, customer=customer, link=link) if link
+                else texts.SLACK_TRANSFER_DM_NO_LINK.format(who=who, customer=customer))
+        await self.api.call("chat.postMessage", channel=user, text=text)
+
+    async def _permalink(self, current: Card) -> str | None:
+        try:
+            data = await self.api.call("chat.getPermalink", channel=current.channel,
+                                       message_ts=current.ts)
+        except SlackError as exc:
+            log.warning("slack_permalink_failed", extra={"error": exc.error})
+            return None
+        link = data.get("permalink")
+        return link if isinstance(link, str) and link else None
 
     async def line(self, phone: str, text: str, *, broadcast: bool = False) -> Card | None:
         """A line in the session's card thread (the card is posted first if need be)."""

@@ -99,3 +99,15 @@ THREAD_SEND_FAILED = "❌ A mensagem de {who} não chegou ao cliente: {reason}"
 THREAD_SUMMARY = ("📋 Resumo do atendimento: {who} por {duration}; "
                   "{customer} mensagem(ns) do cliente, {attendant} do atendimento.")
 NOTE_PREFIX = "nota:"
+
+# Transfer (the card's picker, /transferir)
+SLACK_TRANSFER_PLACEHOLDER = "Transferir para…"
+SLACK_TRANSFER_LINE = "🔁 {who} passou a conversa para {to} às {time}"
+SLACK_TRANSFER_DM = ("🔁 {who} passou para você a conversa com o cliente {customer}. "
+                     "Responda no fio do cartão: {link}")
+SLACK_TRANSFER_DM_NO_LINK = ("🔁 {who} passou para você a conversa com o cliente {customer}. "
+                             "Responda no fio do cartão dele no canal de atendimento.")
+SLACK_TRANSFER_TO_BOT = "❌ {who} é um bot: transfira a conversa para uma pessoa."
+SLACK_TRANSFER_UNKNOWN = ("❌ {who} não é uma pessoa deste workspace do Slack: escolha alguém "
+                          "da equipe.")
+SLACK_TRANSFER_USAGE = "Uso: /transferir <telefone> @pessoa"

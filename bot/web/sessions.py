@@ -17,6 +17,7 @@ from handoff.model import Mode, Session, Source
 routes = web.RouteTableDef()
 
 _STATUS = {Outcome.CHANGED: 200, Outcome.UNCHANGED: 200, Outcome.CONFLICT: 409,
+           Outcome.NOT_HELD: 409, Outcome.SAME: 409,
            Outcome.FORBIDDEN: 403, Outcome.NOT_FOUND: 404}
 _MODE_ORDER = {Mode.PAUSED: 0, Mode.HUMAN: 1, Mode.AGENT: 2}
 
@@ -101,3 +102,18 @@ async def release(request: web.Request) -> web.Response:
     attendant, force, source = await _action_params(request)
     return _action_answer(await request.app[MANAGER].release(
         request.match_info["phone"], attendant, force=force, source=source))
+
+
+@routes.post("/session/{phone}/transfer")
+async def transfer(request: web.Request) -> web.Response:
+    """`{"to", "from"?}`: to whom; `from`, when given, must hold it at that moment. The API is
+    trusted (its bearer), so it may move anyone's conversation."""
+    body = await read_json(request, optional=False)
+    to = field(body, "to", str, "texto")
+    expected = field(body, "from", str, "texto")
+    if not to or not to.strip():
+        raise BadRequest(texts.ERR_MISSING.format(field="to"))
+    actor = expected.strip() if expected and expected.strip() else "api"
+    return _action_answer(await request.app[MANAGER].transfer(
+        request.match_info["phone"], to.strip(), actor,
+        expected=(expected or "").strip() or None, force=True, source=Source.REST))

@@ -49,6 +49,11 @@ class SessionStore(ABC):
                     source: str) -> Step: ...
 
     @abstractmethod
+    async def transfer(self, phone: str, to: str, actor: str, expected: str | None,
+                       force: bool, now: float, source: str) -> Step:
+        """Pass a held conversation to `to` (see `machine.transfer`)."""
+
+    @abstractmethod
     async def count_by_mode(self, now: float) -> dict[Mode, int]:
         """How many sessions `list_active` would show, per mode (for the metrics gauges)."""
 

@@ -77,6 +77,11 @@ class MemoryStore(SessionStore):
                     source: str) -> Step:
         return self._record(machine.pause(self._current(phone), actor, force, now, source))
 
+    async def transfer(self, phone: str, to: str, actor: str, expected: str | None,
+                       force: bool, now: float, source: str) -> Step:
+        return self._record(machine.transfer(self._current(phone), to, actor, expected, force,
+                                             now, source))
+
     async def recent_texts(self, phone: str) -> list[str]:
         return list(self._texts.get(phone, ()))
 

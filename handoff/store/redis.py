@@ -121,7 +121,8 @@ class RedisStore(SessionStore):
         self.outbox: RedisOutbox = outbox or RedisOutbox(self.redis, prefix)
         self._dedupe_ms = str(int(dedupe_ttl * 1000)) if dedupe_ttl else "0"
         self._scripts = {name: _script(name) for name in
-                         ("ingest", "takeover", "release", "pause", "metadata", "record")}
+                         ("ingest", "takeover", "release", "pause", "transfer", "metadata",
+                          "record")}
         self._shas = {name: hashlib.sha1(src.encode()).hexdigest()
                       for name, src in self._scripts.items()}
 
@@ -174,6 +175,11 @@ class RedisStore(SessionStore):
     async def pause(self, phone: str, actor: str | None, force: bool, now: float,
                     source: str) -> Step:
         return await self._run("pause", phone, now, [actor or "", _flag(force), source])
+
+    async def transfer(self, phone: str, to: str, actor: str, expected: str | None,
+                       force: bool, now: float, source: str) -> Step:
+        return await self._run("transfer", phone, now,
+                               [to, actor, expected or "", _flag(force), source])
 
     async def update_metadata(self, phone: str, metadata: dict[str, Any], now: float,
                               events: Sequence[DomainEvent] = ()) -> Session | None:

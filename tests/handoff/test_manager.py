@@ -11,7 +11,7 @@ import pytest
 from bot import replies
 from bot.whatsapp import texts as wa_texts
 from handoff.backends import Backend
-from handoff.events import HandedBack, Happening, ModeChanged
+from handoff.events import HandedBack, Happening, ModeChanged, Transferred
 from handoff.machine import Outcome, Reason, Sender
 from handoff.manager import MessageResult, SessionManager
 from handoff.model import Mode
@@ -387,3 +387,44 @@ async def test_recent_members_are_bounded_and_expire(store: SessionStore) -> Non
     assert sorted(await store.recent_members("home", 0)) == ["U2", "U3"]
     assert await store.recent_members("home", 103.0) == ["U2"]
     assert await store.recent_members("other", 0) == []
+
+
+async def test_transfer_rules(manager: SessionManager, backend: Backend) -> None:
+    missing = await manager.transfer(PHONE, "bia", "ana")
+    assert missing.outcome is Outcome.NOT_FOUND
+    await manager.handle_message(PHONE, "atendente")
+    waiting = await manager.transfer(PHONE, "bia", "ana")
+    assert waiting.outcome is Outcome.NOT_HELD, "nobody holds it: take it instead"
+    await manager.takeover(PHONE, "ana")
+    assert (await manager.transfer(PHONE, "ana", "ana")).outcome is Outcome.SAME
+    refused = await manager.transfer(PHONE, "carla", "bia")
+    assert refused.outcome is Outcome.FORBIDDEN and refused.holder == "ana"
+    late = await manager.transfer(PHONE, "carla", "chefe@empresa.com", expected="bia")
+    assert late.outcome is Outcome.CONFLICT and late.holder == "ana"
+    done = await manager.transfer(PHONE, "bia", "ana", source="slack")
+    assert done.outcome is Outcome.CHANGED and done.holder == "bia"
+    boss = await manager.transfer(PHONE, "carla", "chefe@empresa.com", expected="bia")
+    assert boss.outcome is Outcome.CHANGED and boss.holder == "carla"
+    history = await manager.history(PHONE)
+    assert history is not None
+    moves = [(e.event, e.actor, e.to) for e in history if e.event == "transfer"]
+    assert moves == [("transfer", "ana", "bia"), ("transfer", "chefe@empresa.com", "carla")]
+    assert history[-1].to_json()["to"] == "carla"
+    events = [e for e in await events_in(backend.outbox) if isinstance(e, Transferred)]
+    assert [(e.by, e.from_attendant, e.to, e.source) for e in events] == [
+        ("ana", "ana", "bia", "slack"), ("chefe@empresa.com", "bia", "carla", "rest")]
+    released = await manager.release(PHONE, "carla")
+    assert released.session is not None
+    summary = released.session.metadata["handoff_summary"]
+    assert summary["attendants"] == ["ana", "bia", "carla"] and summary["attendant"] == "carla"
+
+
+async def test_two_concurrent_transfers_one_wins(manager: SessionManager) -> None:
+    await manager.takeover(PHONE, "ana")
+    results = await asyncio.gather(*(manager.transfer(PHONE, to, "ana", expected="ana")
+                                     for to in ("bia", "carla", "diego", "edu")))
+    winners = [r for r in results if r.outcome is Outcome.CHANGED]
+    assert len(winners) == 1
+    holder = winners[0].holder
+    assert all(r.outcome is Outcome.CONFLICT and r.holder == holder
+               for r in results if r is not winners[0])

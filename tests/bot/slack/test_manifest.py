@@ -10,15 +10,15 @@ from handoff.commands import COMMANDS
 MANIFEST = (Path(__file__).resolve().parents[3] / "manifest.yml").read_text(encoding="utf-8")
 
 
-def test_the_three_commands_are_the_cores() -> None:
+def test_the_commands_are_the_cores() -> None:
     commands = re.findall(r"^\s*- command: (\S+)$", MANIFEST, re.M)
-    assert commands == ["/assumir", "/liberar", "/status"]
+    assert commands == ["/assumir", "/liberar", "/status", "/transferir"]
     assert all(COMMANDS.get(c) is not None for c in commands)
 
 
 def test_every_request_url_is_slack_events_on_one_placeholder_host() -> None:
     urls = re.findall(r"(?:url|request_url): (\S+)$", MANIFEST, re.M)
-    assert len(urls) == 5  # three commands, events, interactivity
+    assert len(urls) == 6  # four commands, events, interactivity
     assert set(urls) == {"https://handoff.example.com/slack/events"}
 
 
@@ -26,7 +26,7 @@ def test_bot_scopes() -> None:
     block = MANIFEST.split("    bot:\n", 1)[1].split("settings:", 1)[0]
     scopes = re.findall(r"^\s*- ([a-z:.]+)", block, re.M)
     assert scopes == ["chat:write", "commands", "users:read", "users:read.email",
-                      "usergroups:read", "channels:history", "reactions:write"]
+                      "usergroups:read", "channels:history", "reactions:write", "im:write"]
 
 
 def test_thread_replies_are_subscribed() -> None:
