@@ -52,9 +52,10 @@ def build_backend(settings: Settings) -> Backend:
     ttl = settings.handoff_dedupe_ttl_seconds or None
     url = secret(settings.redis_url)
     if url:
-        return redis_backend(url, dedupe_ttl=ttl, shards=settings.handoff_outbox_shards)
+        return redis_backend(url, dedupe_ttl=ttl, shards=settings.handoff_outbox_shards,
+                             transcript_max=settings.handoff_transcript_max)
     log.warning("memory_store", extra={"detail": web_texts.MEMORY_STORE_WARNING})
-    return memory_backend(ttl)
+    return memory_backend(ttl, settings.handoff_transcript_max)
 
 
 def create_app(settings: Settings | None = None) -> web.Application:

@@ -58,6 +58,8 @@ class Reach:
                                                        "reason": NotSent.NO_CHANNEL.value})
             delivery = Delivery(False, reason=NotSent.NO_CHANNEL)
         await self.report(phone, delivery, origin, attendant)
+        if delivery.sent and sender is Sender.AGENT:
+            await self.manager.said(phone, Sender.AGENT, text)
         return delivery
 
     async def bot_reply(self, phone: str, text: str, *, address: str | None = None,
@@ -77,6 +79,8 @@ class Reach:
                 delivery = await self.cloud.send(phone, part, address=address, sender="agent",
                                                  guard=bot_holds_it, in_reply_to=in_reply_to)
                 await self.report(phone, delivery, None)
+                if delivery.sent:
+                    await self.manager.said(phone, Sender.AGENT, part)
             elif not await bot_holds_it():
                 return False
             else:

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.whatsapp import texts as wa_texts
 from handoff.escalation import DEFAULT_PHRASES
 from handoff.outbox import DEFAULT_SHARDS
+from handoff.store.base import TRANSCRIPT_MAX
 
 CommaList = Annotated[list[str], NoDecode]
 
@@ -54,6 +55,7 @@ class Settings(BaseSettings):
     handoff_holding_message: str = wa_texts.HOLDING_MESSAGE
     handoff_dedupe_ttl_seconds: float = Field(8 * 24 * 3600, ge=0)
     handoff_outbox_shards: int = Field(DEFAULT_SHARDS, ge=1, le=256)
+    handoff_transcript_max: int = Field(TRANSCRIPT_MAX, ge=1, le=100_000)
 
     @field_validator("slack_supervisors", "handoff_escalation_keywords", mode="before")
     @classmethod

@@ -14,7 +14,7 @@ from handoff.coordination import Claims, MemoryClaims
 from handoff.inbox import Inbox, MemoryInbox
 from handoff.ledger import Ledger, MemoryLedger
 from handoff.outbox import DEFAULT_SHARDS, MemoryOutbox, Outbox
-from handoff.store.base import SessionStore
+from handoff.store.base import TRANSCRIPT_MAX, SessionStore
 from handoff.store.memory import MemoryStore
 from handoff.store.redis import RedisStore
 from handoff.store.redis_claims import RedisClaims
@@ -38,20 +38,22 @@ class Backend:
         await self.store.close()
 
 
-def memory_backend(dedupe_ttl: float | None = None) -> Backend:
+def memory_backend(dedupe_ttl: float | None = None,
+                   transcript_max: int = TRANSCRIPT_MAX) -> Backend:
     """State in this process, lost on restart."""
     claims, outbox = MemoryClaims(), MemoryOutbox()
-    store = MemoryStore(dedupe_ttl, claims=claims, outbox=outbox)
+    store = MemoryStore(dedupe_ttl, claims=claims, outbox=outbox, transcript_max=transcript_max)
     return Backend("memory", store, outbox, claims, MemoryLedger(), MemoryInbox())
 
 
 def redis_backend(url: str, *, prefix: str = "handoff:", dedupe_ttl: float | None = None,
-                  shards: int = DEFAULT_SHARDS) -> Backend:
+                  shards: int = DEFAULT_SHARDS, transcript_max: int = TRANSCRIPT_MAX) -> Backend:
     """State in Redis, shared by every process that names the same URL and prefix."""
     client = aioredis.Redis(connection_pool=aioredis.BlockingConnectionPool.from_url(
         url, max_connections=256, timeout=5, decode_responses=True, socket_timeout=5,
         socket_connect_timeout=3))
     outbox = RedisOutbox(client, prefix, shards)
-    store = RedisStore(url, prefix, dedupe_ttl, client=client, outbox=outbox)
+    store = RedisStore(url, prefix, dedupe_ttl, client=client, outbox=outbox,
+                       transcript_max=transcript_max)
     return Backend("redis", store, outbox, RedisClaims(client, prefix),
                    RedisLedger(client, prefix), RedisInbox(client, prefix))

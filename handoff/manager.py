@@ -21,9 +21,9 @@ from handoff.coordination import Claims
 from handoff.escalation import EscalationDetector
 from handoff.events import DomainEvent, HandedBack, Happening, NoteAdded
 from handoff.machine import Inbound, Outcome, Reason, Sender, Step
-from handoff.model import Event, Mode, Session, Source
+from handoff.model import NOTE, Event, Line, Mode, Session, Source
 from handoff.phones import canonical_phone
-from handoff.store.base import SessionStore
+from handoff.store.base import Said, SessionStore
 from handoff.summary import SUMMARY_KEY, summarize
 
 log = logging.getLogger("handoff")
@@ -257,10 +257,23 @@ class SessionManager:
 
     async def note(self, phone: str, attendant: str, text: str, *, source: str,
                    origin: str | None = None) -> bool:
-        """An internal note: in the history, never sent to the customer."""
-        key = canonical_phone(phone)
-        return await self.record(key, Happening.NOTE, attendant, source,
-                                 [NoteAdded(key, self.clock(), attendant, text, origin)])
+        """An internal note: in the history and the transcript (with its text), never sent
+        to the customer."""
+        key, now = canonical_phone(phone), self.clock()
+        line = Event(at=now, event=Happening.NOTE.value, actor=attendant, source=source)
+        return await self.store.record(key, line, [NoteAdded(key, now, attendant, text, origin)],
+                                       said=[Said(now, NOTE, text, attendant)])
+
+    async def said(self, phone: str, sender: Sender, text: str,
+                   attendant: str | None = None) -> bool:
+        """A message the service sent on the session's behalf (the bot's reply through the
+        Cloud API), for the transcript."""
+        return await self.store.record(canonical_phone(phone), None,
+                                       said=[Said(self.clock(), sender.value, text, attendant)])
+
+    async def transcript(self, phone: str | int, limit: int, before: int | None = None
+                         ) -> list[Line] | None:
+        return await self.store.transcript(canonical_phone(phone), limit, before)
 
     async def emit_once(self, phone: str, claim: tuple[str, float],
                         *events: DomainEvent) -> bool:

@@ -105,3 +105,23 @@ class Event:
         if self.to is not None:
             out["to"] = self.to
         return out
+
+
+@dataclass(frozen=True)
+class Line:
+    """One message of a session's transcript: who wrote it (`customer`, `agent`, `human`,
+    `note`), when, and its text; `n` numbers the session's lines from 1, in order."""
+
+    n: int
+    at: float
+    sender: str
+    text: str
+    attendant: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.n, "at": iso(self.at), "sender": self.sender,
+                "attendant": self.attendant, "text": self.text}
+
+
+#: Transcript senders beyond the message senders: an internal note.
+NOTE = "note"

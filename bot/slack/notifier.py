@@ -35,6 +35,9 @@ def thread_key(channel: str, ts: str) -> str:
 
 
 _SHOWN_MAX = 2048
+#: How many earlier messages open a new card's thread.
+OPENING_LINES = 10
+_OPENING_TEXT = 300
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,30 @@ class CardNotifier:
         if not posted:
             who = await self.identities.mention(event.actor)
             await self._line(current, change_line(line, who))
+        elif event.from_mode == Mode.AGENT:
+            await self._opening(current, event)
+
+    async def _opening(self, current: Card, event: ModeChanged) -> None:
+        """A new card's thread opens with what was said before the change that posted it
+        (the bot's replies too); the message that asked for a person is on the card."""
+        lines = await self.manager.transcript(event.phone, OPENING_LINES * 4) or []
+        before = [x for x in lines if x.at < event.at][-OPENING_LINES:]
+        if not before:
+            return
+        session = await self.manager.get(event.phone)
+        customer = (session.profile_name if session else None) or event.phone
+        shown = []
+        for x in before:
+            if x.sender == "customer":
+                who = escape(customer)
+            elif x.sender in ("human", "note"):
+                who = await self.identities.mention(x.attendant) or texts.SLACK_LINE_NOBODY
+            else:
+                who = texts.SLACK_OPENING_BOT
+            text = escape(" ".join(x.text.split()))[:_OPENING_TEXT]
+            shown.append(texts.SLACK_OPENING_LINE.format(
+                icon=texts.SLACK_OPENING_ICON.get(x.sender, "💬"), who=who, text=text))
+        await self._line(current, texts.SLACK_OPENING.format(lines="\n".join(shown)))
 
     async def transferred(self, event: Transferred) -> None:
         """The card shows the new holder; the thread says who passed it to whom; the new

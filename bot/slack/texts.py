@@ -111,3 +111,9 @@ SLACK_TRANSFER_TO_BOT = "❌ {who} é um bot: transfira a conversa para uma pess
 SLACK_TRANSFER_UNKNOWN = ("❌ {who} não é uma pessoa deste workspace do Slack: escolha alguém "
                           "da equipe.")
 SLACK_TRANSFER_USAGE = "Uso: /transferir <telefone> @pessoa"
+
+# The conversation so far, opening a new card's thread
+SLACK_OPENING = "📜 *A conversa até aqui:*\n{lines}"
+SLACK_OPENING_LINE = "> {icon} *{who}:* {text}"
+SLACK_OPENING_ICON = {"customer": "🙋", "agent": "🤖", "human": "👤", "note": "📝"}
+SLACK_OPENING_BOT = "Bot"

@@ -13,6 +13,7 @@ from bot.web.keys import MANAGER
 from handoff.machine import Outcome
 from handoff.manager import ActionResult
 from handoff.model import Mode, Session, Source
+from handoff.phones import canonical_phone
 
 routes = web.RouteTableDef()
 
@@ -117,3 +118,32 @@ async def transfer(request: web.Request) -> web.Response:
     return _action_answer(await request.app[MANAGER].transfer(
         request.match_info["phone"], to.strip(), actor,
         expected=(expected or "").strip() or None, force=True, source=Source.REST))
+
+
+#: The most lines one page of `/session/{phone}/messages` gives.
+MAX_PAGE = 200
+
+
+def _count(request: web.Request, name: str, default: int | None) -> int | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise BadRequest(texts.ERR_TYPE.format(field=name, kind="um número inteiro positivo"))
+    return int(raw)
+
+
+@routes.get("/session/{phone}/messages")
+async def messages(request: web.Request) -> web.Response:
+    """The transcript, newest last: `limit` lines (default 50, at most 200) numbered below
+    `before`; `next_before` asks for the page before this one (null on the first page)."""
+    phone = request.match_info["phone"]
+    limit = min(_count(request, "limit", 50) or 50, MAX_PAGE)
+    before = _count(request, "before", None)
+    lines = await request.app[MANAGER].transcript(phone, limit, before)
+    if lines is None:
+        return json_error(404, replies.NOT_FOUND.format(phone=phone))
+    older = lines[0].n if lines and lines[0].n > 1 else None
+    return web.json_response({"phone": canonical_phone(phone),
+                              "messages": [line.to_json() for line in lines],
+                              "next_before": older})

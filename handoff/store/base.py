@@ -4,17 +4,30 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from handoff.events import DomainEvent
 from handoff.machine import Inbound, Step
-from handoff.model import Event, Mode, Session
+from handoff.model import Event, Line, Mode, Session
 from handoff.outbox import Outbox
 
 #: WhatsApp's customer-service window: agent sessions count as active this long.
 ACTIVE_WINDOW_SECONDS = 24 * 3600
 #: How many of a customer's last texts are kept (the Slack card shows them).
 RECENT_TEXTS = 5
+#: How many transcript lines a session keeps unless configured otherwise.
+TRANSCRIPT_MAX = 500
+
+
+@dataclass(frozen=True)
+class Said:
+    """A transcript line to add (the store numbers it)."""
+
+    at: float
+    sender: str
+    text: str
+    attendant: str | None = None
 
 
 class StoreUnavailable(Exception):
@@ -79,12 +92,20 @@ class SessionStore(ABC):
     @abstractmethod
     async def record(self, phone: str, line: Event | None,
                      events: Sequence[DomainEvent] = (), *,
-                     claim: tuple[str, float] | None = None) -> bool:
-        """A history line that is not a mode change, and events, for a known session.
+                     claim: tuple[str, float] | None = None,
+                     said: Sequence[Said] = ()) -> bool:
+        """A history line that is not a mode change, events, and transcript lines (`said`),
+        for a known session, in one step.
 
         With `claim` (key, ttl) it happens only for the first caller to claim the key: an
         alert is raised once across processes. False when nothing was written.
         """
+
+    @abstractmethod
+    async def transcript(self, phone: str, limit: int, before: int | None = None
+                         ) -> list[Line] | None:
+        """Up to `limit` lines numbered below `before` (any, if None), oldest first; None for
+        an unknown phone. Messages are added by `ingest` in the same step."""
 
     @abstractmethod
     async def mark_recent(self, group: str, member: str, now: float, limit: int) -> None:

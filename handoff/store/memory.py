@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,9 +12,15 @@ from handoff import machine
 from handoff.coordination import MemoryClaims
 from handoff.events import DomainEvent
 from handoff.machine import Inbound, Outcome, Reason, Sender, Step
-from handoff.model import Event, Mode, Session
+from handoff.model import Event, Line, Mode, Session
 from handoff.outbox import MemoryOutbox
-from handoff.store.base import ACTIVE_WINDOW_SECONDS, RECENT_TEXTS, SessionStore
+from handoff.store.base import (
+    ACTIVE_WINDOW_SECONDS,
+    RECENT_TEXTS,
+    TRANSCRIPT_MAX,
+    Said,
+    SessionStore,
+)
 
 
 def _clone(s: Session) -> Session:
@@ -27,9 +34,12 @@ class MemoryStore(SessionStore):
     kind = "memory"
 
     def __init__(self, dedupe_ttl: float | None = None, *,
-                 claims: MemoryClaims | None = None,
-                 outbox: MemoryOutbox | None = None) -> None:
+                 claims: MemoryClaims | None = None, outbox: MemoryOutbox | None = None,
+                 transcript_max: int = TRANSCRIPT_MAX) -> None:
         self._sessions: dict[str, Session] = {}
+        self._lines: dict[str, deque[Line]] = {}
+        self._said: dict[str, int] = {}
+        self._transcript_max = transcript_max
         self._events: dict[str, list[Event]] = {}
         self._texts: dict[str, tuple[str, ...]] = {}
         self._recent: dict[str, dict[str, float]] = {}
@@ -61,7 +71,26 @@ class MemoryStore(SessionStore):
         if msg.sender is Sender.CUSTOMER:
             kept = self._texts.get(msg.phone, ())
             self._texts[msg.phone] = (*kept[-(RECENT_TEXTS - 1):], msg.text)
-        return self._record(machine.ingest(self._current(msg.phone), msg, now), msg)
+        step = self._record(machine.ingest(self._current(msg.phone), msg, now), msg)
+        self._say(msg.phone, [Said(now, msg.sender.value, msg.text,
+                                   msg.attendant if msg.sender is Sender.HUMAN else None)])
+        return step
+
+    def _say(self, phone: str, said: Sequence[Said]) -> None:
+        lines = self._lines.get(phone)
+        if lines is None:
+            lines = self._lines[phone] = deque(maxlen=self._transcript_max)
+        for s in said:
+            n = self._said[phone] = self._said.get(phone, 0) + 1
+            lines.append(Line(n, s.at, s.sender, s.text, s.attendant))
+
+    async def transcript(self, phone: str, limit: int, before: int | None = None
+                         ) -> list[Line] | None:
+        if phone not in self._sessions:
+            return None
+        lines = [line for line in self._lines.get(phone, ())
+                 if before is None or line.n < before]
+        return lines[-limit:] if limit > 0 else []
 
     async def takeover(self, phone: str, attendant: str, force: bool, now: float,
                        source: str) -> Step:
@@ -122,13 +151,15 @@ class MemoryStore(SessionStore):
 
     async def record(self, phone: str, line: Event | None,
                      events: Sequence[DomainEvent] = (), *,
-                     claim: tuple[str, float] | None = None) -> bool:
+                     claim: tuple[str, float] | None = None,
+                     said: Sequence[Said] = ()) -> bool:
         if phone not in self._sessions:
             return False
         if claim is not None and not self.claims.claim_now(*claim):
             return False
         if line is not None:
             self._events.setdefault(phone, []).append(line)
+        self._say(phone, said)
         self.outbox.append(events)
         return True
 

@@ -24,10 +24,12 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from handoff.events import EVENT_TYPES, DomainEvent, Happening, encode
 from handoff.machine import Inbound, Outcome, Reason, Sender, Step
-from handoff.model import PROFILE_NAME, Event, Mode, Session
+from handoff.model import PROFILE_NAME, Event, Line, Mode, Session
 from handoff.store.base import (
     ACTIVE_WINDOW_SECONDS,
     RECENT_TEXTS,
+    TRANSCRIPT_MAX,
+    Said,
     SessionStore,
     StoreUnavailable,
 )
@@ -48,9 +50,10 @@ def _table(name: str, values: Sequence[str]) -> str:
     return f"local {name} = {{" + ", ".join(f"{v} = {json.dumps(v)}" for v in values) + "}"
 
 
-def _constants() -> str:
+def _constants(transcript_max: int) -> str:
     """The Python constants the scripts use, as Lua."""
     return "\n".join([
+        f"local TRANSCRIPT_MAX = {int(transcript_max)}",
         _table("MODE", [m.value for m in Mode]),
         _table("SENDER", [m.value for m in Sender]),
         _table("REASON", [r.value for r in Reason]),
@@ -62,9 +65,9 @@ def _constants() -> str:
     ])
 
 
-def _script(name: str) -> str:
+def _script(name: str, transcript_max: int) -> str:
     lua = resources.files("handoff.store") / "lua"
-    return "\n".join([_constants(), (lua / "prelude.lua").read_text(),
+    return "\n".join([_constants(transcript_max), (lua / "prelude.lua").read_text(),
                       (lua / f"{name}.lua").read_text()])
 
 
@@ -73,6 +76,17 @@ def _event_args(events: Sequence[DomainEvent]) -> list[str]:
     for event in events:
         out += [event.kind, encode(event)]
     return out
+
+
+def _said(said: Said) -> str:
+    return json.dumps({"at": said.at, "sender": said.sender, "text": said.text,
+                       "attendant": said.attendant}, ensure_ascii=False)
+
+
+def _transcript_line(raw: dict[str, Any]) -> Line:
+    attendant = raw.get("attendant")
+    return Line(int(raw["n"]), float(raw["at"]), str(raw.get("sender", "")),
+                str(raw.get("text", "")), attendant if isinstance(attendant, str) else None)
 
 
 def _line(event: Event) -> str:
@@ -109,8 +123,8 @@ class RedisStore(SessionStore):
     kind = "redis"
 
     def __init__(self, url: str, prefix: str = "handoff:", dedupe_ttl: float | None = None,
-                 client: aioredis.Redis | None = None, outbox: RedisOutbox | None = None
-                 ) -> None:
+                 client: aioredis.Redis | None = None, outbox: RedisOutbox | None = None,
+                 transcript_max: int = TRANSCRIPT_MAX) -> None:
         # A blocking pool: past its size a call waits (bounded) for a connection instead of
         # failing, so a burst of traffic never turns into 503s while Redis is healthy.
         self.redis = client or aioredis.Redis(connection_pool=aioredis.BlockingConnectionPool
@@ -120,7 +134,7 @@ class RedisStore(SessionStore):
         self.prefix = prefix
         self.outbox: RedisOutbox = outbox or RedisOutbox(self.redis, prefix)
         self._dedupe_ms = str(int(dedupe_ttl * 1000)) if dedupe_ttl else "0"
-        self._scripts = {name: _script(name) for name in
+        self._scripts = {name: _script(name, transcript_max) for name in
                          ("ingest", "takeover", "release", "pause", "transfer", "metadata",
                           "record")}
         self._shas = {name: hashlib.sha1(src.encode()).hexdigest()
@@ -160,7 +174,8 @@ class RedisStore(SessionStore):
                 _flag(msg.escalate), _flag(msg.message_id is not None), self._dedupe_ms,
                 _flag(msg.deliver), msg.origin or "", *_meta_args(msg.metadata)]
         return await self._run("ingest", msg.phone, now, args,
-                               (seen, f"{self.prefix}t:{msg.phone}"))
+                               (seen, f"{self.prefix}t:{msg.phone}",
+                                f"{self.prefix}x:{msg.phone}"))
 
     async def takeover(self, phone: str, attendant: str, force: bool, now: float,
                        source: str) -> Step:
@@ -188,14 +203,38 @@ class RedisStore(SessionStore):
 
     async def record(self, phone: str, line: Event | None,
                      events: Sequence[DomainEvent] = (), *,
-                     claim: tuple[str, float] | None = None) -> bool:
+                     claim: tuple[str, float] | None = None,
+                     said: Sequence[Said] = ()) -> bool:
         key, ttl = claim if claim is not None else ("", 0.0)
         args = [_line(line) if line is not None else "",
                 str(max(1, int(ttl * 1000))) if claim is not None else "",
-                *_event_args(events)]
+                str(len(said)), *(_said(s) for s in said), *_event_args(events)]
         at = line.at if line is not None else events[0].at if events else 0.0
-        done = await self._eval("record", phone, at, args, (f"{self.prefix}c:{key}",))
+        done = await self._eval("record", phone, at, args,
+                                (f"{self.prefix}c:{key}", f"{self.prefix}x:{phone}"))
         return bool(done)
+
+    async def transcript(self, phone: str, limit: int, before: int | None = None
+                         ) -> list[Line] | None:
+        key = f"{self.prefix}x:{phone}"
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.exists(f"{self.prefix}s:{phone}")
+                pipe.lindex(key, 0)
+                pipe.llen(key)
+                exists, first, length = await pipe.execute()
+            if not exists:
+                return None
+            if not first or limit <= 0:
+                return []
+            # Lines are numbered without gaps, so a number says where a line is in the list.
+            end = length if before is None else min(length, before - json.loads(first)["n"])
+            if end <= 0:
+                return []
+            raw = await self.redis.lrange(key, max(0, end - limit), end - 1)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return [_transcript_line(json.loads(r)) for r in raw]
 
     async def recent_texts(self, phone: str) -> list[str]:
         try:

@@ -1,4 +1,4 @@
--- KEYS[8] dedupe key, KEYS[9] the customer's recent texts. ARGV: 3 sender, 4 text, 5 source,
+-- KEYS[8] dedupe key, KEYS[9] the customer's recent texts, KEYS[10] the transcript. ARGV: 3 sender, 4 text, 5 source,
 -- 6 attendant, 7 escalate "1"/"0", 8 has message id "1"/"0", 9 dedupe ttl ms ("0": keep),
 -- 10 deliver to the customer "1"/"0" (an attendant's message), 11 its origin ("" none),
 -- 12.. metadata field/json pairs.
@@ -12,6 +12,8 @@ if ARGV[8] == '1' then
   if not ok then return result(OUTCOME.unchanged, mode_of(), REASON.duplicate) end
 end
 if redis.call('EXISTS', S) == 0 then create() end
+say(KEYS[10], {at = now, sender = ARGV[3], text = ARGV[4],
+  attendant = ARGV[3] == SENDER.human and given(ARGV[6]) or nil})
 local previous = mode_of()
 redis.call('HSET', S, 'u', now)
 if #ARGV >= 12 then redis.call('HSET', M, unpack(ARGV, 12)) end

@@ -2,8 +2,8 @@
 -- KEYS: 1 session hash, 2 metadata hash, 3 events list, 4/5/6 agent/human/paused index zsets,
 -- 7 the outbox stream of this phone's shard.
 -- ARGV: 1 now (Unix seconds, kept as the caller's string), 2 phone; the rest per script.
--- The constants MODE, SENDER, REASON, OUTCOME, K (event kinds), H (history names), RECENT_TEXTS
--- and PROFILE_NAME come from Python, rendered above this prelude by handoff/store/redis.py.
+-- The constants MODE, SENDER, REASON, OUTCOME, K (event kinds), H (history names), RECENT_TEXTS,
+-- TRANSCRIPT_MAX and PROFILE_NAME come from Python, rendered above this prelude by handoff/store/redis.py.
 local S, M, E, OB = KEYS[1], KEYS[2], KEYS[3], KEYS[7]
 local INDEX = {[MODE.agent] = KEYS[4], [MODE.human] = KEYS[5], [MODE.paused] = KEYS[6]}
 local now, phone = ARGV[1], ARGV[2]
@@ -26,6 +26,13 @@ end
 local function given(v)
   if v == nil or v == false or v == '' then return nil end
   return v
+end
+
+-- A transcript line, numbered from the session's count, kept to the last TRANSCRIPT_MAX.
+local function say(key, line)
+  line.n = redis.call('HINCRBY', S, 'xn', 1)
+  redis.call('RPUSH', key, cjson.encode(line))
+  redis.call('LTRIM', key, -TRANSCRIPT_MAX, -1)
 end
 
 -- The customer's WhatsApp name (metadata, JSON), as Session.profile_name reads it.

@@ -46,7 +46,7 @@ async def test_assumir_takes_for_the_clickers_email_and_updates_the_card(slack: 
     card = await _updated(slack, card, f"Assumido por <@{ANA}>")
     session = await slack.session()
     assert session.mode is Mode.HUMAN and session.human_attendant == "ana@empresa.com"
-    assert buttons(card) == ["handoff_liberar"]
+    assert buttons(card) == ["handoff_liberar", "handoff_transferir"]
     thread = await slack.fake.until(lambda: slack.fake.thread(CHANNEL, card.ts))
     assert len(thread) == 1 and f"<@{ANA}>" in thread[0].text and "Slack" in thread[0].text
     assert len(slack.fake.top_level()) == 1

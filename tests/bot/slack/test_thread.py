@@ -142,6 +142,32 @@ async def test_notes_stay_internal_and_bots_and_edits_are_ignored(
     assert reactions(fake_slack, "1767225703.000100") == ["memo"]
     events = [(e.event, e.actor) for e in await r.manager.history(PHONE)]
     assert ("note", "ana@empresa.com") in events
+    status_, body = await r.running.json("GET", f"/session/{PHONE}/messages")
+    notes = [m for m in body["messages"] if m["sender"] == "note"]
+    assert [(m["text"], m["attendant"]) for m in notes] == [
+        ("Nota: cliente VIP, cuidado", "ana@empresa.com")], "a note keeps its text"
+
+
+async def test_the_thread_opens_with_what_the_bot_already_said(
+        start: Callable[..., Awaitable[SlackRig]], fake_slack: FakeSlack) -> None:
+    r = await start(cloud=False)
+    await customer(r, "primeira mensagem")
+    await customer(r, "oi, meu pedido não chegou")
+    status_, _ = await r.running.json("POST", "/webhook/whatsapp", json={
+        "phone": PHONE, "message": "Sinto muito! Qual o número do pedido?",
+        "sender_type": "agent"})
+    assert status_ == 200
+    for n in range(8):
+        await customer(r, f"pedido <{n}> & cia")
+    card = await r.escalate()
+    await r.settled()
+    opening = lines(fake_slack, card)[0]
+    shown = opening.split("\n")
+    assert shown[0] == "📜 *A conversa até aqui:*" and len(shown) == 11
+    assert shown[1] == "> 🙋 *5531999999999:* oi, meu pedido não chegou", "the last ten"
+    assert shown[2] == "> 🤖 *Bot:* Sinto muito! Qual o número do pedido?"
+    assert shown[-1] == "> 🙋 *5531999999999:* pedido &lt;7&gt; &amp; cia"
+    assert "quero falar com um atendente" not in opening, "the card itself shows that one"
 
 
 async def test_relay_carries_replies_without_the_cloud_api(
