@@ -47,6 +47,7 @@ class Identities:
         self.clock = clock
         self._attendant: dict[str, tuple[str, float]] = {}
         self._user: dict[str, tuple[str | None, float]] = {}
+        self._names: dict[str, tuple[str | None, float]] = {}
 
     def _fresh(self, at: float) -> bool:
         return self.clock() - at < self.ttl
@@ -75,6 +76,26 @@ class Identities:
         self._attendant[user_id] = (identity, now)
         self._user[identity] = (user_id, now)
         return identity
+
+    async def name(self, user_id: str) -> str | None:
+        """The name Slack shows for `user_id` (display name, else real name), if any."""
+        cached = self._names.get(user_id)
+        if cached and self._fresh(cached[1]):
+            return cached[0]
+        try:
+            data = await self.api.call("users.info", user=user_id)
+        except SlackError:
+            data = {}
+        user = data.get("user") or {}
+        profile = (user.get("profile") or {}) if isinstance(user, dict) else {}
+        name = None
+        for key in ("display_name", "real_name"):
+            value = profile.get(key) if isinstance(profile, dict) else None
+            if isinstance(value, str) and value.strip():
+                name = value.strip()
+                break
+        self._names[user_id] = (name, self.clock())
+        return name
 
     async def person(self, user_id: str) -> Person | None:
         """The workspace member `user_id`; None when Slack says there is no such user (or

@@ -17,6 +17,7 @@ from bot.slack import texts
 from bot.slack.cards import TAKE
 from bot.slack.client import SlackApi, SlackError
 from bot.slack.identity import Identities
+from bot.slack.markup import to_whatsapp
 from bot.slack.notifier import thread_key
 from handoff.ledger import Ledger
 from handoff.machine import Outcome, Sender
@@ -93,8 +94,9 @@ class ThreadBridge:
         # Recorded and queued for the customer in one step; the same Slack message delivered
         # again (another event id, another process) is a duplicate and queued once.
         await self.manager.handle_message(
-            phone, text, Sender.HUMAN, attendant=attendant, message_id=f"slack:{channel}:{ts}",
-            source=Source.SLACK, deliver=True, origin=origin(channel, ts))
+            phone, await to_whatsapp(text, self.identities.name), Sender.HUMAN,
+            attendant=attendant, message_id=f"slack:{channel}:{ts}", source=Source.SLACK,
+            deliver=True, origin=origin(channel, ts))
 
     async def _hint(self, channel: str, thread: str, user: str, phone: str, text: str) -> None:
         """Only the replier sees it, with the button that would let them answer."""

@@ -97,6 +97,18 @@ async def test_holder_reply_reaches_the_customer_once(
     assert session.human_attendant == "ana@empresa.com"
 
 
+async def test_a_reply_reads_on_whatsapp_as_it_was_meant(
+        start: Callable[..., Awaitable[SlackRig]], graph: FakeGraph) -> None:
+    r = await start()
+    card = await taken_by_ana(r)
+    written = ("Acompanhe <https://loja.com/p/42|seu pedido> &amp; fale com <@U0BRUNO> "
+               "em <#C0VENDAS|vendas> se 1 &lt; 2")
+    await r.event(reply(ANA, written, card, "1767225700.000300"))
+    (sent,) = await graph.wait_sends(1)
+    assert sent.text == ("Acompanhe seu pedido (https://loja.com/p/42) & fale com @u0bruno "
+                         "em #vendas se 1 < 2")
+
+
 async def test_non_holder_reply_is_not_sent_and_gets_the_hint(
         start: Callable[..., Awaitable[SlackRig]], fake_slack: FakeSlack,
         graph: FakeGraph) -> None:
