@@ -18,11 +18,18 @@ from aiohttp import web
 
 from bot.settings import Settings
 from handoff.cancel import raise_if_cancelled
-from handoff.events import DomainEvent, Happening, HoldingDue, PageDue, ReminderDue
+from handoff.events import (
+    DomainEvent,
+    Happening,
+    HoldingDue,
+    PageDue,
+    ReminderDue,
+    WindowDue,
+)
 from handoff.manager import SessionManager
 from handoff.model import Mode, Source
 from handoff.store import StoreUnavailable
-from handoff.watch import Alert, AlertKind, Thresholds, due
+from handoff.watch import Alert, AlertKind, Thresholds, due, window_closes
 
 log = logging.getLogger("handoff.monitor")
 
@@ -38,7 +45,8 @@ class Monitor:
         self.settings = settings
         self.thresholds = Thresholds(settings.handoff_paused_alert_seconds,
                                      settings.handoff_idle_alert_seconds,
-                                     settings.handoff_idle_release_seconds)
+                                     settings.handoff_idle_release_seconds,
+                                     settings.handoff_window_warning_seconds)
 
     async def run(self) -> None:
         interval = self.settings.handoff_monitor_interval_seconds
@@ -73,6 +81,9 @@ class Monitor:
             return (now.mode is Mode.HUMAN
                     and now.last_customer_message == alert.session.last_customer_message
                     and now.last_human_message == alert.session.last_human_message)
+        if alert.kind in (AlertKind.WINDOW_CLOSING, AlertKind.WINDOW_CLOSED):
+            return (now.mode is not Mode.AGENT
+                    and now.last_customer_message == alert.session.last_customer_message)
         return now.mode is Mode.HUMAN
 
     async def _raise(self, alert: Alert) -> bool:
@@ -92,6 +103,9 @@ class Monitor:
         elif alert.kind is AlertKind.REMINDER:
             line, actor = Happening.REMINDER, s.human_attendant or ""
             event = ReminderDue(s.phone, now, s.human_attendant or "", waited, name)
+        elif alert.kind in (AlertKind.WINDOW_CLOSING, AlertKind.WINDOW_CLOSED):
+            event = WindowDue(s.phone, now, window_closes(s) or now,
+                              alert.kind is AlertKind.WINDOW_CLOSED, s.human_attendant)
         else:
             idle_before = now - self.thresholds.idle_release
             result = await self.manager.release(s.phone, None, force=True,

@@ -101,6 +101,21 @@ class AttendantMessage(DomainEvent):
 
 
 @dataclass(frozen=True)
+class AttendantWrote(DomainEvent):
+    """Someone wrote in a conversation's place in an adapter (a reply in a Slack card's
+    thread): taken in order, as written, to be checked and acted on by that adapter.
+    `author` is the adapter's id for the writer; `origin` where the message is; `place` the
+    conversation's place (the thread)."""
+
+    kind: ClassVar[str] = "attendant_wrote"
+
+    author: str
+    text: str
+    origin: str
+    place: str
+
+
+@dataclass(frozen=True)
 class NoteAdded(DomainEvent):
     """An internal note: kept in the history, never sent to the customer."""
 
@@ -206,10 +221,23 @@ class WindowClosed(DomainEvent):
     origin: str | None = None
 
 
+@dataclass(frozen=True)
+class WindowDue(DomainEvent):
+    """The customer's 24-hour window closes at `closes_at` (soon), or has closed."""
+
+    kind: ClassVar[str] = "window_due"
+
+    closes_at: float
+    closed: bool
+    holder: str | None = None
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.kind: cls for cls in (ModeChanged, Transferred, CustomerMessage, AttendantMessage,
+                              AttendantWrote,
                               NoteAdded, HandedBack, PageDue, HoldingDue, ReminderDue,
-                              CustomerTold, DeliveryUpdate, SendFailed, WindowClosed)}
+                              CustomerTold, DeliveryUpdate, SendFailed, WindowClosed,
+                              WindowDue)}
 
 
 class UnknownEvent(ValueError):

@@ -20,6 +20,12 @@ class AlertKind(enum.StrEnum):
     HOLDING = "holding"        # step 3: the customer is told we are busy
     REMINDER = "reminder"      # the holder has not answered the customer
     AUTO_RELEASE = "auto_release"
+    WINDOW_CLOSING = "window_closing"  # the customer's 24-hour window closes soon
+    WINDOW_CLOSED = "window_closed"    # … and now it has
+
+
+#: WhatsApp's customer-service window: free-form messages only this long after the customer's.
+WINDOW_SECONDS = 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,29 @@ class Thresholds:
     paused_alert: float
     idle_alert: float
     idle_release: float
+    window_warning: float = 3600.0
+
+
+def window_closes(session: Session) -> float | None:
+    """When the customer's 24-hour window closes (None before they ever wrote)."""
+    if not session.last_customer_message:
+        return None
+    return session.last_customer_message + WINDOW_SECONDS
+
+
+def window(session: Session, now: float, t: Thresholds) -> list[Alert]:
+    """The holder is warned before the window closes; the card is redrawn when it does."""
+    closes = window_closes(session)
+    if closes is None or session.mode is Mode.AGENT:
+        return []
+    out = []
+    key = f"window:{session.phone}:{session.last_customer_message!r}"
+    if (session.mode is Mode.HUMAN and t.window_warning > 0
+            and closes - t.window_warning <= now < closes):
+        out.append(Alert(AlertKind.WINDOW_CLOSING, session, key + ":warn", closes - now))
+    if now >= closes:
+        out.append(Alert(AlertKind.WINDOW_CLOSED, session, key + ":closed", now - closes))
+    return out
 
 
 @dataclass(frozen=True)
@@ -72,5 +101,5 @@ def watchdog(session: Session, now: float, t: Thresholds) -> list[Alert]:
 def due(sessions: Iterable[Session], now: float, t: Thresholds) -> list[Alert]:
     out: list[Alert] = []
     for s in sessions:
-        out += ladder(s, now, t) + watchdog(s, now, t)
+        out += ladder(s, now, t) + watchdog(s, now, t) + window(s, now, t)
     return out

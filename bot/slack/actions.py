@@ -98,8 +98,9 @@ class SlackActions:
         found = _USER.match(words[-1]) if len(words) >= 2 else None
         if found is None:
             return texts.SLACK_TRANSFER_USAGE
-        phone = command_text(" ".join(words[:-1]))
-        return await self.transfer(user, phone, found.group(1) or found.group(2)) or ""
+        phone, target = command_text(" ".join(words[:-1])), found.group(1) or found.group(2)
+        answer = await self.transfer(user, phone, target)
+        return answer or texts.SLACK_TRANSFER_DONE.format(phone=phone, who=f"<@{target}>")
 
     async def transfer(self, user: str, phone_text: str, target: str) -> str | None:
         """`user` passes the conversation to the Slack user `target`: refused for a bot, a

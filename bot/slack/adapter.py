@@ -57,15 +57,17 @@ class Slack:
         self.endpoint = SlackEndpoint(self.bolt, signing_secret)
         self.socket: AsyncSocketModeHandler | None = None
         self.thread = ThreadBridge(manager, self.api, self.identities, backend.ledger)
-        self.feed = SlackFeed(self.notifier, self.home, self.identities, self.api,
+        self.feed = SlackFeed(self.notifier, self.thread, self.home, self.identities, self.api,
                               oncall=settings.slack_oncall,
                               supervisors=settings.slack_supervisors)
         self.feed.subscribe(dispatcher)
 
         @self.bolt.event("message")
         async def on_message(ack: Any, event: dict[str, Any]) -> None:
+            # Written to the outbox before Slack gets its answer (Redis only), so that
+            # replies keep their order and a failure makes Slack deliver the event again.
+            await self.thread.accept(event)
             await ack()
-            self.background.spawn(self.thread.on_event(event), name="slack_thread_reply")
 
     async def check_token(self) -> None:
         """`auth.test` once, off the request path: says in the log whether the token works."""

@@ -13,6 +13,7 @@ from typing import Any
 from bot import replies
 from bot.slack import texts
 from handoff.model import Event, Mode, Session
+from handoff.watch import window_closes
 
 TAKE = "handoff_assumir"
 RELEASE = "handoff_liberar"
@@ -53,13 +54,16 @@ class CardView:
     holder: str | None = None
     actor: str | None = None
     messages: list[str] = field(default_factory=list)
+    #: When the card is drawn (whether the customer's window is still open).
+    now: float = 0.0
 
     def key(self) -> tuple[Any, ...]:
         """Equal keys draw the same card: no `chat.update` needed between them."""
         s = self.session
-        return (s.mode, s.human_attendant, s.paused_at, s.taken_at, self.holder,
+        closes = window_closes(s)
+        return (s.mode, s.human_attendant, s.paused_at, s.taken_at, self.holder, self.actor,
                 self.last.at if self.last else None, tuple(self.messages),
-                s.profile_name)
+                s.profile_name, closes, closes is not None and self.now >= closes)
 
 
 def _status(view: CardView) -> str:
@@ -101,6 +105,11 @@ def card(view: CardView) -> tuple[str, list[dict[str, Any]]]:
     if s.paused_at:
         fields.append({"type": "mrkdwn",
                        "text": texts.SLACK_FIELD_SINCE.format(time=slack_since(s.paused_at))})
+    closes = window_closes(s)
+    if closes is not None and s.mode is not Mode.AGENT:
+        fields.append({"type": "mrkdwn", "text": texts.SLACK_FIELD_WINDOW_CLOSED
+                       if view.now >= closes else
+                       texts.SLACK_FIELD_WINDOW_OPEN.format(time=slack_time(closes))})
     recent = [m for m in view.messages if m.strip()][-_MAX_MESSAGES:]
     quoted = "\n".join("> " + escape(" ".join(m.split()))[:_MAX_MESSAGE] for m in recent)
     blocks: list[dict[str, Any]] = [

@@ -21,10 +21,11 @@ from bot.slack.client import SlackApi, SlackError
 from bot.slack.home import HomeTab
 from bot.slack.identity import Identities
 from bot.slack.notifier import CardNotifier
-from bot.slack.thread import parse_origin
+from bot.slack.thread import ThreadBridge, parse_origin
 from handoff.delivery import Dispatcher
 from handoff.events import (
     AttendantMessage,
+    AttendantWrote,
     CustomerMessage,
     CustomerTold,
     DeliveryUpdate,
@@ -38,6 +39,7 @@ from handoff.events import (
     Told,
     Transferred,
     WindowClosed,
+    WindowDue,
 )
 
 log = logging.getLogger("handoff.slack")
@@ -57,9 +59,11 @@ def customer_name(phone: str, name: str | None) -> str:
 class SlackFeed:
     """Subscribes the Slack adapter's parts to the outbox's events."""
 
-    def __init__(self, notifier: CardNotifier, home: HomeTab, identities: Identities,
-                 api: SlackApi, *, oncall: str | None, supervisors: Iterable[str]) -> None:
+    def __init__(self, notifier: CardNotifier, thread: ThreadBridge, home: HomeTab,
+                 identities: Identities, api: SlackApi, *, oncall: str | None,
+                 supervisors: Iterable[str]) -> None:
         self.notifier = notifier
+        self.thread = thread
         self.home = home
         self.identities = identities
         self.api = api
@@ -69,7 +73,9 @@ class SlackFeed:
     def subscribe(self, d: Dispatcher) -> None:
         d.on(ModeChanged, "card", self._guard(self.notifier.changed))
         d.on(Transferred, "card", self._guard(self.notifier.transferred))
+        d.on(WindowDue, "card", self._guard(self.notifier.window))
         d.on(CustomerMessage, "thread", self._guard(self.customer_message))
+        d.on(AttendantWrote, "reply", self._guard(self.thread.written))
         d.on(HandedBack, "thread", self._guard(self.handed_back))
         d.on(PageDue, "thread", self._guard(self.page))
         d.on(CustomerTold, "thread", self._guard(self.told))

@@ -18,7 +18,7 @@ from bot.slack import texts
 from bot.slack.cards import CardView, card, change_line, escape, slack_time
 from bot.slack.client import SlackApi, SlackError
 from bot.slack.identity import Identities
-from handoff.events import ModeChanged, Transferred
+from handoff.events import ModeChanged, Transferred, WindowDue
 from handoff.ledger import Ledger
 from handoff.manager import SessionManager
 from handoff.model import Event, Mode, Session
@@ -136,6 +136,21 @@ class CardNotifier:
                 icon=texts.SLACK_OPENING_ICON.get(x.sender, "💬"), who=who, text=text))
         await self._line(current, texts.SLACK_OPENING.format(lines="\n".join(shown)))
 
+    async def window(self, event: WindowDue) -> None:
+        """The window closes soon (a line for the holder) or has closed (the card says so)."""
+        found = await self._card(event.phone, None)
+        if found is None:
+            return
+        current = await self._refresh(event.phone, found[0])
+        session = await self.manager.get(event.phone)
+        who = escape((session.profile_name if session else None) or event.phone)
+        if event.closed:
+            await self._line(current, texts.SLACK_WINDOW_CLOSED_LINE.format(who=who))
+            return
+        holder = await self.identities.mention(event.holder) or texts.SLACK_LINE_NOBODY
+        await self._line(current, texts.SLACK_WINDOW_CLOSING.format(
+            holder=holder, who=who, time=slack_time(event.closes_at)))
+
     async def transferred(self, event: Transferred) -> None:
         """The card shows the new holder; the thread says who passed it to whom; the new
         holder is told directly, with a link to the thread."""
@@ -221,7 +236,7 @@ class CardNotifier:
         await self.manager.update_metadata(session.phone, {CARD_KEY: posted.to_json()})
         await self.ledger.put(thread_key(posted.channel, posted.ts), session.phone, THREAD_TTL)
         self._remember(posted.ts, view.key())
-        log.info("slack_card_posted", extra={"phone": session.phone, "ts": posted.ts})
+        log.info("slack_card_posted", extra={"phone": session.phone, "slack_ts": posted.ts})
         return posted
 
     async def summary_line(self, summary: dict[str, Any]) -> str:
@@ -251,7 +266,7 @@ class CardNotifier:
             except SlackError as exc:
                 if exc.error != "message_not_found":
                     raise
-                log.warning("slack_card_gone", extra={"phone": phone, "ts": current.ts})
+                log.warning("slack_card_gone", extra={"phone": phone, "slack_ts": current.ts})
                 current = await self._post(session, history, current.episode)
                 continue
             self._remember(current.ts, view.key())
@@ -265,7 +280,7 @@ class CardNotifier:
         if session.mode is Mode.AGENT and last is not None:
             actor = await self.identities.mention(last.actor)
         recent = await self.manager.recent_texts(session.phone)
-        return CardView(session, last, holder, actor, recent)
+        return CardView(session, last, holder, actor, recent, self.manager.clock())
 
     async def _line(self, current: Card, text: str, *, broadcast: bool = False) -> None:
         params: dict[str, Any] = {"channel": current.channel, "thread_ts": current.ts,

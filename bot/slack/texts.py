@@ -111,9 +111,21 @@ SLACK_TRANSFER_TO_BOT = "❌ {who} é um bot: transfira a conversa para uma pess
 SLACK_TRANSFER_UNKNOWN = ("❌ {who} não é uma pessoa deste workspace do Slack: escolha alguém "
                           "da equipe.")
 SLACK_TRANSFER_USAGE = "Uso: /transferir <telefone> @pessoa"
+SLACK_TRANSFER_DONE = "🔁 Conversa {phone} transferida para {who}."
 
 # The conversation so far, opening a new card's thread
 SLACK_OPENING = "📜 *A conversa até aqui:*\n{lines}"
 SLACK_OPENING_LINE = "> {icon} *{who}:* {text}"
 SLACK_OPENING_ICON = {"customer": "🙋", "agent": "🤖", "human": "👤", "note": "📝"}
 SLACK_OPENING_BOT = "Bot"
+
+# The customer's 24-hour window
+SLACK_FIELD_WINDOW_OPEN = "*Janela de 24h:*\nfecha às {time}"
+SLACK_FIELD_WINDOW_CLOSED = "*Janela de 24h:*\nfechada"
+SLACK_WINDOW_CLOSING = ("⏳ {holder}, a janela de 24h do cliente {who} fecha às {time}: depois "
+                        "disso só um modelo aprovado (template) chega até ele.")
+SLACK_WINDOW_CLOSED_LINE = ("🔒 A janela de 24h do cliente {who} fechou: mensagens livres não "
+                            "chegam mais até ele escrever de novo.")
+THREAD_WINDOW_CLOSED = ("Sua resposta não foi enviada ao cliente {phone}: a janela de 24h do "
+                        "WhatsApp fechou às {time}. Só um modelo aprovado (template) chega até "
+                        "ele agora; quando ele escrever de novo, a janela reabre.")

@@ -1,6 +1,7 @@
 """The card's thread is the conversation: the holder's replies in it go to the customer.
 
-A reply by the holder (or, while the customer waits, by whoever answers first: an implicit
+A reply is written to the outbox before Slack is answered (`accept`), then taken from it in
+order for its conversation (`written`). A reply by the holder (or, while the customer waits, by whoever answers first: an implicit
 takeover) is recorded as the attendant's message, to be delivered: the store writes it to the
 outbox with the change, and the customer sender sends it through the Cloud API or the relay,
 in order. Its fate shows as a reaction on the Slack message (see `bot.slack.feed`). A reply by
@@ -14,15 +15,17 @@ import logging
 from typing import Any
 
 from bot.slack import texts
-from bot.slack.cards import TAKE
+from bot.slack.cards import TAKE, slack_time
 from bot.slack.client import SlackApi, SlackError
 from bot.slack.identity import Identities
 from bot.slack.markup import to_whatsapp
 from bot.slack.notifier import thread_key
+from handoff.events import AttendantWrote
 from handoff.ledger import Ledger
 from handoff.machine import Outcome, Sender
 from handoff.manager import SessionManager
 from handoff.model import Mode, Source
+from handoff.watch import window_closes
 
 log = logging.getLogger("handoff.slack")
 
@@ -55,8 +58,10 @@ class ThreadBridge:
         self.identities = identities
         self.ledger = ledger
 
-    async def on_event(self, event: dict[str, Any]) -> None:
-        """A `message` event: acted on only for a person's reply in a card's thread."""
+    async def accept(self, event: dict[str, Any]) -> None:
+        """A `message` event, before Slack is answered: a person's reply in a card's thread
+        is written to the outbox (two Redis calls, no Slack call), so replies are taken in
+        the order Slack delivered them, whichever process got each, and survive a crash."""
         channel, ts = _str(event.get("channel")), _str(event.get("ts"))
         thread, user = _str(event.get("thread_ts")), _str(event.get("user"))
         text = event.get("text")
@@ -67,6 +72,17 @@ class ThreadBridge:
         phone = await self.ledger.get(thread_key(channel, thread))
         if phone is None:
             return
+        await self.manager.emit(phone, AttendantWrote(
+            phone, self.manager.clock(), user, text, origin(channel, ts),
+            origin(channel, thread)))
+
+    async def written(self, event: AttendantWrote) -> None:
+        """A reply taken from the outbox, in order: a note, a hint, or a message to send."""
+        found, place = parse_origin(event.origin), parse_origin(event.place)
+        if found is None or place is None:
+            return
+        (channel, ts), thread = found, place[1]
+        phone, user, text = event.phone, event.author, event.text
         attendant = await self.identities.attendant(user)
         if text.strip().casefold().startswith(texts.NOTE_PREFIX):
             await self.manager.note(phone, attendant, text, source=Source.SLACK,
@@ -84,6 +100,11 @@ class ThreadBridge:
             await self._hint(channel, thread, user, phone,
                              texts.THREAD_NOT_TAKEN.format(phone=phone))
             return
+        closes = window_closes(session)
+        if closes is not None and self.manager.clock() >= closes:
+            await self._hint(channel, thread, user, phone, texts.THREAD_WINDOW_CLOSED.format(
+                phone=phone, time=slack_time(closes)), button=False)
+            return
         if session.mode is Mode.PAUSED:
             taken = await self.manager.takeover(phone, attendant, source=Source.SLACK)
             if taken.outcome is Outcome.CONFLICT and taken.session is not None:
@@ -98,12 +119,15 @@ class ThreadBridge:
             attendant=attendant, message_id=f"slack:{channel}:{ts}", source=Source.SLACK,
             deliver=True, origin=origin(channel, ts))
 
-    async def _hint(self, channel: str, thread: str, user: str, phone: str, text: str) -> None:
+    async def _hint(self, channel: str, thread: str, user: str, phone: str, text: str, *,
+                    button: bool = True) -> None:
         """Only the replier sees it, with the button that would let them answer."""
-        blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": text}},
-                  {"type": "actions", "elements": [{
-                      "type": "button", "action_id": TAKE, "value": phone, "style": "primary",
-                      "text": {"type": "plain_text", "text": texts.SLACK_BUTTON_TAKE}}]}]
+        blocks: list[dict[str, Any]] = [{"type": "section",
+                                         "text": {"type": "mrkdwn", "text": text}}]
+        if button:
+            blocks.append({"type": "actions", "elements": [{
+                "type": "button", "action_id": TAKE, "value": phone, "style": "primary",
+                "text": {"type": "plain_text", "text": texts.SLACK_BUTTON_TAKE}}]})
         try:
             await self.api.call("chat.postEphemeral", channel=channel, user=user,
                                 thread_ts=thread, text=text, blocks=blocks)

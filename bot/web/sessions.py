@@ -111,13 +111,15 @@ async def transfer(request: web.Request) -> web.Response:
     trusted (its bearer), so it may move anyone's conversation."""
     body = await read_json(request, optional=False)
     to = field(body, "to", str, "texto")
-    expected = field(body, "from", str, "texto")
+    expected = (field(body, "from", str, "texto") or "").strip() or None
     if not to or not to.strip():
         raise BadRequest(texts.ERR_MISSING.format(field="to"))
-    actor = expected.strip() if expected and expected.strip() else "api"
+    source = request.query.get("source") or Source.REST
+    if source not in (Source.REST, Source.CLI):
+        raise BadRequest(texts.ERR_TYPE.format(field="source", kind="rest ou cli"))
     return _action_answer(await request.app[MANAGER].transfer(
-        request.match_info["phone"], to.strip(), actor,
-        expected=(expected or "").strip() or None, force=True, source=Source.REST))
+        request.match_info["phone"], to.strip(), expected or source, expected=expected,
+        force=True, source=source))
 
 
 #: The most lines one page of `/session/{phone}/messages` gives.

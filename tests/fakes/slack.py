@@ -102,6 +102,10 @@ def event_body(event: dict[str, Any], *, event_id: str | None = None) -> bytes:
 # --------------------------------------------------------------------------- the fake API
 
 
+#: `Call.status` of a call swallowed by `FakeSlack.stall`.
+STALLED = -1
+
+
 @dataclass
 class Call:
     """One request the fake received: the method (or response id) and its parameters."""
@@ -150,6 +154,11 @@ class FakeSlack:
         self.socket_acks: list[dict[str, Any]] = []
         self._failures: dict[str, list[_Failure]] = defaultdict(list)
         self._holds: dict[str, asyncio.Event] = {}
+        #: Users (of `users`) that are bots, as `users.info` says.
+        self.bots: set[str] = set()
+        self._stalls: dict[str, int] = defaultdict(int)
+        self._unstall = asyncio.Event()
+        self._down: int | None = None
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
@@ -172,6 +181,7 @@ class FakeSlack:
     async def close(self) -> None:
         for hold in self._holds.values():
             hold.set()
+        self._unstall.set()
         for ws in list(self.sockets):
             await ws.close()
         if self._runner is not None:
@@ -199,6 +209,23 @@ class FakeSlack:
         """Calls of `method` wait until the returned event is set (a slow or hung Slack)."""
         self._holds[method] = asyncio.Event()
         return self._holds[method]
+
+    def stall(self, method: str, *, times: int = 1) -> None:
+        """The next `times` calls of `method` are never answered and never take effect: the
+        caller hangs in the call as if Slack were stuck (unlike `hold`, whose calls take
+        effect once released, even when their caller has died meanwhile)."""
+        self._stalls[method] += times
+
+    def stalled(self, method: str) -> int:
+        """How many calls of `method` were swallowed by `stall`."""
+        return sum(1 for c in self.requests if c.method == method and c.status == STALLED)
+
+    def down(self, status: int = 500) -> None:
+        """Answer every Web API call with `status` (and no effect) until `up()`."""
+        self._down = status
+
+    def up(self) -> None:
+        self._down = None
 
     # ---- assertions
 
@@ -256,6 +283,14 @@ class FakeSlack:
         method = request.match_info["method"]
         call = Call(method, await self._params(request), dict(request.headers), status=0)
         self.requests.append(call)
+        if self._down is not None:
+            call.status = self._down
+            return web.json_response({"ok": False}, status=self._down)
+        if self._stalls.get(method, 0) > 0:
+            self._stalls[method] -= 1
+            call.status = STALLED
+            await self._unstall.wait()  # only `close()` lets it go, unanswered
+            return web.json_response({"ok": False, "error": "stalled"}, status=503)
         hold = self._holds.get(method)
         if hold is not None:
             await hold.wait()
@@ -312,12 +347,19 @@ class FakeSlack:
             profile = {"real_name": user.lower()}
             if self.users[user]:
                 profile["email"] = str(self.users[user])
-            return {"ok": True, "user": {"id": user, "name": user.lower(), "profile": profile}}
+            return {"ok": True, "user": {"id": user, "name": user.lower(), "profile": profile,
+                                         "deleted": False, "is_bot": user in self.bots}}
         if method == "users.lookupByEmail":
             for user, email in self.users.items():
                 if email and email == p.get("email"):
                     return {"ok": True, "user": {"id": user, "name": user.lower()}}
             return {"ok": False, "error": "users_not_found"}
+        if method == "chat.getPermalink":
+            channel, ts = str(p.get("channel")), str(p.get("message_ts"))
+            if (channel, ts) not in self.messages:
+                return {"ok": False, "error": "message_not_found"}
+            return {"ok": True, "channel": channel, "permalink":
+                    f"https://empresa.slack.com/archives/{channel}/p{ts.replace('.', '')}"}
         if method == "apps.connections.open":
             return {"ok": True, "url": self.url.replace("http://", "ws://") + "/socket"}
         return {"ok": True}

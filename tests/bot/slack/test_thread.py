@@ -154,7 +154,7 @@ async def test_notes_stay_internal_and_bots_and_edits_are_ignored(
     assert reactions(fake_slack, "1767225703.000100") == ["memo"]
     events = [(e.event, e.actor) for e in await r.manager.history(PHONE)]
     assert ("note", "ana@empresa.com") in events
-    status_, body = await r.running.json("GET", f"/session/{PHONE}/messages")
+    _, body = await r.running.json("GET", f"/session/{PHONE}/messages")
     notes = [m for m in body["messages"] if m["sender"] == "note"]
     assert [(m["text"], m["attendant"]) for m in notes] == [
         ("Nota: cliente VIP, cuidado", "ana@empresa.com")], "a note keeps its text"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from handoff.backends import Backend, memory_backend, redis_backend
@@ -35,7 +37,7 @@ async def test_every_message_in_order(manager: SessionManager) -> None:
         (1, "customer", "oi", None), (2, "agent", "Olá! Sou o bot.", None),
         (3, "customer", "quero um atendente", None), (4, "human", "Oi, sou a Ana", "ana"),
         (5, "note", "nota: cliente VIP", "ana"), (6, "agent", "mensagem de espera", None)]
-    assert all(a.at <= b.at for a, b in zip(lines, lines[1:], strict=False))
+    assert all(a.at <= b.at for a, b in itertools.pairwise(lines))
     assert lines[0].to_json()["id"] == 1 and lines[0].to_json()["sender"] == "customer"
 
 
