@@ -1,12 +1,12 @@
 """The card's thread is the conversation: the holder's replies in it go to the customer.
 
 A reply is written to the outbox before Slack is answered (`accept`), then taken from it in
-order for its conversation (`written`). A reply by the holder (or, while the customer waits, by whoever answers first: an implicit
-takeover) is recorded as the attendant's message, to be delivered: the store writes it to the
-outbox with the change, and the customer sender sends it through the Cloud API or the relay,
-in order. Its fate shows as a reaction on the Slack message (see `bot.slack.feed`). A reply by
-anyone else is not sent: they get an ephemeral hint with the Assumir button. `nota: …` is an
-internal note, kept in the history and never sent.
+order for its conversation (`written`). A reply by the holder (or, while the customer waits,
+by whoever answers first: an implicit takeover) is recorded as the attendant's message, to be
+delivered: the store writes it to the outbox with the change, and the customer sender sends it
+through the Cloud API or the relay, in order. Its fate shows as a reaction on the Slack
+message (see `bot.slack.feed`). A reply by anyone else is not sent: they get an ephemeral hint
+with the Assumir button. `nota: …` is an internal note, kept in the history and never sent.
 """
 
 from __future__ import annotations

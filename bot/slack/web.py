@@ -89,9 +89,13 @@ class SlackEndpoint:
         bolt_request = AsyncBoltRequest(body=body, query=request.query_string,
                                         headers=dict(request.headers), mode="socket_mode")
         response = await self.bolt.async_dispatch(bolt_request)
-        if response.status == 404 and body.get("type") == "event_callback":
+        if response.status == 404:
+            # A valid request the app has no use for (a shortcut, a dialog, another event):
+            # acknowledged, never called invalid; a suggestion gets no options.
+            if body.get("type") in ("block_suggestion", "dialog_suggestion"):
+                return web.json_response({"options": []})
             return web.Response(status=200)
-        if response.status == 404 or (response.status >= 500 and response.status != 503):
+        if response.status >= 500 and response.status != 503:
             log.warning("slack_unhandled", extra={"status": response.status,
                                                   "type": body.get("type")})
             return json_error(400, texts.SLACK_BAD_BODY)

@@ -18,7 +18,12 @@ log = logging.getLogger("handoff.whatsapp")
 
 OBJECT = "whatsapp_business_account"
 #: Message types that carry no customer request and are only logged.
-_IGNORED_TYPES = frozenset({"reaction", "system", "request_welcome", "ephemeral"})
+#: Not something the customer said: reactions, system notices, and edits or deletions of an
+#: earlier message (the original was already handled).
+_IGNORED_TYPES = frozenset({"reaction", "system", "request_welcome", "ephemeral", "edit",
+                            "revoke"})
+#: Interactive answers that are not a reply to the conversation (a call permission).
+_IGNORED_INTERACTIVE = frozenset({"call_permission_reply"})
 _MEDIA = ("image", "video", "document", "sticker", "audio")
 
 
@@ -127,8 +132,9 @@ def parse(data: dict[str, Any]) -> Batch:
         for change in _list(entry.get("changes")):
             value = _dict(change.get("value"))
             names = _profile_names(value)
+            sole = _sole_contact(value)
             for raw in _list(value.get("messages")):
-                _add_message(batch, raw, names, echo=False)
+                _add_message(batch, raw, names, echo=False, sole=sole)
             for raw in _list(value.get("message_echoes")):
                 _add_message(batch, raw, names, echo=True)
             for raw in _list(value.get("statuses")):
@@ -150,21 +156,32 @@ def _profile_names(value: dict[str, Any]) -> dict[str, str]:
     return names
 
 
+def _sole_contact(value: dict[str, Any]) -> str | None:
+    """The one contact a change names (its user id, else its phone), if it names one."""
+    contacts = _list(value.get("contacts"))
+    if len(contacts) != 1:
+        return None
+    return _str(contacts[0].get("user_id")) or _str(contacts[0].get("wa_id"))
+
+
 def _add_message(batch: Batch, raw: dict[str, Any], names: dict[str, str], *,
-                 echo: bool) -> None:
+                 echo: bool, sole: str | None = None) -> None:
     wamid = _str(raw.get("id"))
     kind = _str(raw.get("type")) or "unsupported"
     batch.errors += [_error(e) for e in _list(raw.get("errors"))]
     if echo:
         address = _str(raw.get("to")) or _str(raw.get("to_user_id"))
     else:
-        address = _str(raw.get("from")) or _str(raw.get("from_user_id"))
+        # A message may name its sender only through the change's one contact.
+        address = _str(raw.get("from")) or _str(raw.get("from_user_id")) or sole
     key = _key(address)
     if wamid is None or address is None or key is None:
         log.warning("whatsapp_message_unreadable", extra={"wamid": wamid, "type": kind})
         batch.skipped += 1
         return
-    if kind in _IGNORED_TYPES:
+    if kind in _IGNORED_TYPES or (
+            kind == "interactive"
+            and _str(_dict(raw.get("interactive")).get("type")) in _IGNORED_INTERACTIVE):
         log.info("whatsapp_message_ignored", extra={"phone": key, "wamid": wamid, "type": kind})
         batch.skipped += 1
         return
@@ -212,7 +229,11 @@ def render(kind: str, raw: dict[str, Any]) -> str:
         found = ", ".join(p for p in people if p)
         return f"{labels['contacts']} {found}" if found else labels["contacts"]
     if kind == "order":
-        return labels["order"]
+        note = _str(body.get("text"))
+        items = len(_list(body.get("product_items")))
+        label = texts.WA_ORDER_ITEMS.format(label=labels["order"], count=items) if items \
+            else labels["order"]
+        return f"{label} {note}" if note else label
     return labels["unsupported"]
 
 

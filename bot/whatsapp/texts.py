@@ -28,6 +28,7 @@ WA_LABELS = {
     "unsupported": "[mensagem não suportada]",
 }
 WA_LOCATION = "{name} {lat}, {lng}"
+WA_ORDER_ITEMS = "{label} ({count} item(ns))"
 WA_NO_APP_SECRET = (
     "Webhook da Meta configurado sem WHATSAPP_APP_SECRET: qualquer um pode forjar "
     "mensagens da Meta neste webhook. Defina WHATSAPP_APP_SECRET (o segredo do app no painel "
