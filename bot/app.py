@@ -19,6 +19,7 @@ from bot import customer
 from bot.agent import AgentClient
 from bot.background import Background
 from bot.customer import CustomerSender
+from bot.media import MediaSource
 from bot.metrics import Metrics, timing_middleware
 from bot.monitor import setup_monitor
 from bot.reach import Reach
@@ -26,7 +27,7 @@ from bot.relay import Relay
 from bot.settings import Settings, secret
 from bot.slack import Slack, setup_slack
 from bot.slack import feed as slack_feed
-from bot.web import ops, sessions, webhook
+from bot.web import openapi, ops, sessions, webhook
 from bot.web import texts as web_texts
 from bot.web.auth import auth_middleware
 from bot.web.dashboard import setup_dashboard
@@ -86,22 +87,26 @@ def create_app(settings: Settings | None = None) -> web.Application:
     if settings.handoff_outbound_url:
         relay = Relay(http, settings.handoff_outbound_url,
                       secret(settings.handoff_outbound_secret))
-    failures = metrics.outbound_failures.labels("whatsapp" if cloud else "relay")
-    reach = Reach(manager, backend.ledger, cloud=cloud, relay=relay,
-                  origin_ttl=tuning.status_ttl, on_failure=failures.inc)
-
+    media = MediaSource(http, max_bytes=settings.handoff_media_max_bytes,
+                        graph_url=settings.whatsapp_api_url if cloud else None,
+                        token=secret(settings.whatsapp_access_token) if cloud else None)
     dispatchers = {group: Dispatcher(group, backend.outbox, backend.claims)
                    for group in (customer.GROUP, Metrics.GROUP)}
-    CustomerSender(manager, reach, settings.handoff_holding_message).subscribe(
-        dispatchers[customer.GROUP])
-    metrics.subscribe(dispatchers[Metrics.GROUP])
     slack = None
     if settings.slack_enabled:
         dispatchers[slack_feed.GROUP] = Dispatcher(slack_feed.GROUP, backend.outbox,
                                                    backend.claims)
         slack = Slack(settings, manager=manager, backend=backend, http=http,
                       background=background, dispatcher=dispatchers[slack_feed.GROUP],
+                      media=media,
                       on_failure=metrics.outbound_failures.labels("slack").inc)
+    failures = metrics.outbound_failures.labels("whatsapp" if cloud else "relay")
+    reach = Reach(manager, backend.ledger, cloud=cloud, relay=relay,
+                  origin_ttl=tuning.status_ttl, on_failure=failures.inc,
+                  files=slack.files if slack else None)
+    CustomerSender(manager, reach, settings.handoff_holding_message).subscribe(
+        dispatchers[customer.GROUP])
+    metrics.subscribe(dispatchers[Metrics.GROUP])
 
     app[SETTINGS] = settings
     app[BACKEND] = backend
@@ -131,6 +136,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
 
     app.cleanup_ctx.append(lifecycle)
     app.add_routes(ops.routes)
+    app.add_routes(openapi.routes)
     app.add_routes(webhook.routes)
     app.add_routes(sessions.routes)
     setup_slack(app, slack)

@@ -41,7 +41,8 @@ class CustomerSender:
 
     async def attendant_message(self, event: AttendantMessage) -> None:
         await self.reach.send(event.phone, event.text, sender=Sender.HUMAN,
-                              attendant=event.attendant, origin=event.origin)
+                              attendant=event.attendant, origin=event.origin,
+                              media=event.media)
 
     async def holding(self, event: HoldingDue) -> None:
         sent = (await self.reach.send(event.phone, self.holding_message,

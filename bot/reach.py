@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from functools import partial
+from typing import Any, Protocol
 
+from bot.media import Opened
 from bot.relay import Relay
 from bot.sending import Delivery, NotSent
-from bot.whatsapp.cloud import chunks
+from bot.whatsapp.cloud import MAX_CAPTION, chunks
 from bot.whatsapp.outbound import Outbound
 from handoff.events import DeliveryUpdate, DomainEvent, SendFailed, WindowClosed
 from handoff.ledger import Ledger
@@ -27,25 +31,42 @@ def origin_key(wamid: str) -> str:
     return f"wa:origin:{wamid}"
 
 
+class FileSource(Protocol):
+    """Where an attendant's files are fetched from (Slack, for files posted in a thread)."""
+
+    def open(self, file: dict[str, Any]) -> AbstractAsyncContextManager[Opened]: ...
+
+
 class Reach:
     """Sends to customers by whatever channel is configured, and reports the outcome."""
 
     def __init__(self, manager: SessionManager, ledger: Ledger, *,
                  cloud: Outbound | None, relay: Relay | None, origin_ttl: float,
-                 on_failure: Callable[[], object] | None = None) -> None:
+                 on_failure: Callable[[], object] | None = None,
+                 files: FileSource | None = None) -> None:
         self.manager = manager
         self.ledger = ledger
         self.cloud = cloud
         self.relay = relay
+        self.files = files
         self.origin_ttl = origin_ttl
         self.on_failure = on_failure
         self.channel = "cloud" if cloud else "relay" if relay else None
 
     async def send(self, phone: str, text: str, *, sender: Sender,
                    attendant: str | None = None, origin: str | None = None,
-                   address: str | None = None, in_reply_to: str | None = None) -> Delivery:
-        """One message to the customer of `phone`; failures are reported, never raised."""
-        if self.cloud is not None:
+                   address: str | None = None, in_reply_to: str | None = None,
+                   media: dict[str, Any] | None = None) -> Delivery:
+        """One message to the customer of `phone`; failures are reported, never raised.
+
+        `media["files"]` are files to send with `media["text"]` as their caption.
+        """
+        files = media.get("files") if media else None
+        if media and isinstance(files, list) and files:
+            caption = media.get("text")
+            delivery = await self._files(phone, files, caption if isinstance(caption, str)
+                                         else "", attendant)
+        elif self.cloud is not None:
             delivery = await self.cloud.send(phone, text, address=address, sender=sender.value,
                                              in_reply_to=in_reply_to)
         elif self.relay is not None:
@@ -60,6 +81,29 @@ class Reach:
         await self.report(phone, delivery, origin, attendant)
         if delivery.sent and sender is Sender.AGENT:
             await self.manager.said(phone, Sender.AGENT, text)
+        return delivery
+
+    async def _files(self, phone: str, files: list[dict[str, Any]], caption: str,
+                     attendant: str | None) -> Delivery:
+        """Each file as its own message; the text rides on the first as its caption (or
+        goes first on its own when longer than a caption may be)."""
+        if self.cloud is None or self.files is None:
+            if self.relay is None:
+                log.warning("customer_unreachable", extra={
+                    "phone": phone, "sender": "human", "reason": NotSent.NO_CHANNEL.value})
+                return Delivery(False, reason=NotSent.NO_CHANNEL)
+            return Delivery(False, reason=NotSent.RELAY_FAILED,
+                            detail="files through the relay are not available yet")
+        delivery = Delivery(True)
+        if len(caption) > MAX_CAPTION:
+            delivery = await self.cloud.send(phone, caption, sender="human")
+            caption = ""
+        for n, file in enumerate(files):
+            if not delivery.sent:
+                break
+            delivery = await self.cloud.send_file(
+                phone, partial(self.files.open, file),
+                caption=caption.strip() or None if n == 0 else None)
         return delivery
 
     async def bot_reply(self, phone: str, text: str, *, address: str | None = None,

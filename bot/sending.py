@@ -14,6 +14,7 @@ class NotSent(enum.StrEnum):
     WINDOW_CLOSED = "window_closed"  # Meta's 131047: the 24-hour window has closed
     RELAY_FAILED = "relay_failed"    # the integrator's relay refused it or could not be reached
     NO_CHANNEL = "no_channel"        # neither the Cloud API nor a relay is configured
+    TOO_LARGE = "too_large"          # a file over HANDOFF_MEDIA_MAX_BYTES
     DROPPED = "dropped"              # a bot reply overtaken by a person taking over
 
 

@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     handoff_dedupe_ttl_seconds: float = Field(8 * 24 * 3600, ge=0)
     handoff_outbox_shards: int = Field(DEFAULT_SHARDS, ge=1, le=256)
     handoff_window_warning_seconds: float = Field(3600.0, ge=0)
+    handoff_media_max_bytes: int = Field(25 * 1024 * 1024, ge=1)
     handoff_transcript_max: int = Field(TRANSCRIPT_MAX, ge=1, le=100_000)
 
     @field_validator("slack_supervisors", "handoff_escalation_keywords", mode="before")

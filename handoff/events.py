@@ -86,6 +86,7 @@ class CustomerMessage(DomainEvent):
     text: str
     mode: str
     name: str | None = None
+    media: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,8 @@ class AttendantMessage(DomainEvent):
     text: str
     attendant: str
     origin: str | None = None
+    #: Files to send with it: `{"files": [...]}` as the adapter described them.
+    media: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,8 @@ class AttendantWrote(DomainEvent):
     text: str
     origin: str
     place: str
+    #: Files that came with it (the adapter's description of each: name, type, size, where).
+    files: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,8 @@ class Inbound:
     #: it was written, for the delivery reports.
     deliver: bool = False
     origin: str | None = None
+    #: A file that came with the message (an adapter's reference: kind, id or url, name…).
+    media: dict[str, Any] | None = None
 
 
 @dataclass
@@ -249,8 +251,8 @@ def outbox_events(step: Step, msg: Inbound | None = None) -> list[DomainEvent]:
     if msg.sender is Sender.CUSTOMER and step.reason in (Reason.WAITING_HUMAN,
                                                          Reason.HUMAN_ACTIVE):
         out.append(CustomerMessage(s.phone, s.updated_at, msg.text, s.mode.value,
-                                   s.profile_name))
+                                   s.profile_name, msg.media))
     elif msg.sender is Sender.HUMAN and msg.deliver:
         out.append(AttendantMessage(s.phone, s.updated_at, msg.text, msg.attendant or "",
-                                    msg.origin))
+                                    msg.origin, msg.media))
     return out

@@ -128,7 +128,8 @@ class SessionManager:
                              attendant: str | None = None, message_id: str | None = None,
                              metadata: dict[str, Any] | None = None,
                              source: str = Source.WHATSAPP, deliver: bool = False,
-                             origin: str | None = None) -> MessageResult:
+                             origin: str | None = None,
+                             media: dict[str, Any] | None = None) -> MessageResult:
         """Record one WhatsApp message and decide whether, and what, the bot answers.
 
         `deliver`: an attendant's message the service must send to the customer (written in
@@ -139,7 +140,7 @@ class SessionManager:
             attendant=(attendant or BUSINESS_PHONE) if sender is Sender.HUMAN else attendant,
             message_id=message_id, metadata=metadata or {},
             escalate=sender is Sender.CUSTOMER and self.detector.wants_person(text),
-            deliver=deliver and sender is Sender.HUMAN, origin=origin)
+            deliver=deliver and sender is Sender.HUMAN, origin=origin, media=media)
         result = await self._handle(msg)
         if self.observe is not None:
             self.observe(sender, result)

@@ -117,10 +117,15 @@ class Line:
     sender: str
     text: str
     attendant: str | None = None
+    #: The file that came with it (kind, mime type, name, and the adapter's reference).
+    media: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.n, "at": iso(self.at), "sender": self.sender,
-                "attendant": self.attendant, "text": self.text}
+        out: dict[str, Any] = {"id": self.n, "at": iso(self.at), "sender": self.sender,
+                               "attendant": self.attendant, "text": self.text}
+        if self.media:
+            out["media"] = self.media
+        return out
 
 
 #: Transcript senders beyond the message senders: an internal note.

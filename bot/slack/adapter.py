@@ -13,12 +13,14 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 
 from bot.background import Background, RetryLater, with_backoff
+from bot.media import MediaSource
 from bot.settings import Settings, secret
 from bot.slack import texts
 from bot.slack.actions import SlackActions
 from bot.slack.app import BotUser, build_bolt
 from bot.slack.client import SlackApi, SlackError, retry_after
 from bot.slack.feed import SlackFeed
+from bot.slack.files import SlackFiles
 from bot.slack.home import HomeTab
 from bot.slack.identity import Identities
 from bot.slack.notifier import CardNotifier
@@ -36,7 +38,8 @@ class Slack:
 
     def __init__(self, settings: Settings, *, manager: SessionManager, backend: Backend,
                  http: Callable[[], aiohttp.ClientSession], background: Background,
-                 dispatcher: Dispatcher, on_failure: Callable[[], None]) -> None:
+                 dispatcher: Dispatcher, on_failure: Callable[[], None],
+                 media: MediaSource | None = None) -> None:
         token = secret(settings.slack_bot_token) or ""
         signing_secret = secret(settings.slack_signing_secret) or ""
         self.settings = settings
@@ -57,9 +60,11 @@ class Slack:
         self.endpoint = SlackEndpoint(self.bolt, signing_secret)
         self.socket: AsyncSocketModeHandler | None = None
         self.thread = ThreadBridge(manager, self.api, self.identities, backend.ledger)
+        #: Files attendants post in a thread, fetched for the customer sender.
+        self.files = SlackFiles(self.api, http, token, max_bytes=settings.handoff_media_max_bytes)
         self.feed = SlackFeed(self.notifier, self.thread, self.home, self.identities, self.api,
                               oncall=settings.slack_oncall,
-                              supervisors=settings.slack_supervisors)
+                              supervisors=settings.slack_supervisors, media=media)
         self.feed.subscribe(dispatcher)
 
         @self.bolt.event("message")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 import aiohttp
@@ -104,6 +104,19 @@ class SlackApi:
                 raise RetryLater(f"{method}: ratelimited", retry_after(resp.headers))
             raise SlackError(method, error)
         return data
+
+    async def upload(self, url: str, chunks: AsyncIterator[bytes], size: int) -> None:
+        """Step 2 of an external upload: the bytes, streamed to the URL step 1 gave.
+
+        Not retried: the stream can be read once (the caller fetches the file again).
+        """
+        timeout = aiohttp.ClientTimeout(total=300, sock_read=60)
+        async with self._http().post(url, data=chunks, timeout=timeout,
+                                     headers={"Content-Length": str(size),
+                                              "Content-Type": "application/octet-stream"}
+                                     ) as resp:
+            if resp.status >= 300:
+                raise SlackError("files.upload_url", f"HTTP {resp.status}")
 
     async def respond(self, response_url: str, payload: dict[str, Any]) -> None:
         """Post to a slash command's or button's `response_url` (ephemeral answers)."""

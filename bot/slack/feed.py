@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import aiohttp
 
 from bot import replies
+from bot.background import RetryLater
+from bot.media import MediaSource, MediaTooLarge, MediaUnavailable
 from bot.sending import NotSent
 from bot.slack import texts
 from bot.slack.cards import escape, mention
@@ -52,6 +56,10 @@ REACTIONS = {"sent": "heavy_check_mark", "delivered": "ballot_box_with_check", "
 E = TypeVar("E", bound=DomainEvent)
 
 
+def megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB".replace(".", ",")
+
+
 def customer_name(phone: str, name: str | None) -> str:
     return f"{name} ({phone})" if name else phone
 
@@ -61,8 +69,9 @@ class SlackFeed:
 
     def __init__(self, notifier: CardNotifier, thread: ThreadBridge, home: HomeTab,
                  identities: Identities, api: SlackApi, *, oncall: str | None,
-                 supervisors: Iterable[str]) -> None:
+                 supervisors: Iterable[str], media: MediaSource | None = None) -> None:
         self.notifier = notifier
+        self.media = media
         self.thread = thread
         self.home = home
         self.identities = identities
@@ -103,8 +112,38 @@ class SlackFeed:
         self.home.refresh_all()
 
     async def customer_message(self, event: CustomerMessage) -> None:
-        await self.notifier.line(event.phone, texts.THREAD_CUSTOMER.format(
-            who=escape(event.name or event.phone), text=escape(event.text)))
+        line = texts.THREAD_CUSTOMER.format(who=escape(event.name or event.phone),
+                                            text=escape(event.text))
+        if event.media and self.media is not None:
+            await self._file(event, event.media, line)
+            return
+        await self.notifier.line(event.phone, line)
+
+    async def _file(self, event: CustomerMessage, media: dict[str, Any], line: str) -> None:
+        """The file itself in the thread, with the message's line; when it cannot be shown,
+        a line that says what arrived and why."""
+        media_source = self.media
+        assert media_source is not None
+        who = escape(event.name or event.phone)
+        kind = texts.SLACK_MEDIA_KIND.get(str(media.get("kind")), "um arquivo")
+        caption = media.get("caption")
+        note = texts.SLACK_MEDIA_NOTE.format(caption=escape(caption)) \
+            if isinstance(caption, str) and caption else ""
+        try:
+            async with media_source.open(media) as opened:
+                await self.notifier.file(event.phone, opened, line)
+            return
+        except MediaTooLarge as exc:
+            text = texts.SLACK_MEDIA_TOO_LARGE.format(
+                who=who, kind=kind, size=megabytes(exc.size),
+                cap=megabytes(media_source.max_bytes), note=note)
+        except (MediaUnavailable, RetryLater, aiohttp.ClientError, OSError,
+                TimeoutError) as exc:
+            log.warning("slack_media_failed", extra={"phone": event.phone,
+                                                     "error": str(exc) or repr(exc)})
+            text = texts.SLACK_MEDIA_FAILED.format(who=who, kind=kind,
+                                                   reason=escape(str(exc) or "erro"), note=note)
+        await self.notifier.line(event.phone, text)
 
     async def handed_back(self, event: HandedBack) -> None:
         await self.notifier.line(event.phone, await self.notifier.summary_line(event.summary))
@@ -139,7 +178,11 @@ class SlackFeed:
 
     async def send_failed(self, event: SendFailed) -> None:
         await self._react(event.origin, "failed")
-        if event.reason in (NotSent.RELAY_FAILED, NotSent.NO_CHANNEL):
+        if event.reason == NotSent.TOO_LARGE:
+            who = await self.identities.mention(event.attendant) or event.attendant or ""
+            text = texts.THREAD_FILE_TOO_LARGE.format(who=who, cap=megabytes(
+                self.media.max_bytes) if self.media else "o limite")
+        elif event.reason in (NotSent.RELAY_FAILED, NotSent.NO_CHANNEL):
             if event.origin is None:
                 return  # only an attendant's reply is explained in the thread
             reason = (texts.THREAD_RELAY_FAILED if event.reason == NotSent.RELAY_FAILED

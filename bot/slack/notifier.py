@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import replies
+from bot.media import Opened
 from bot.slack import texts
 from bot.slack.cards import CardView, card, change_line, escape, slack_time
 from bot.slack.client import SlackApi, SlackError
@@ -189,6 +190,22 @@ class CardNotifier:
             return None
         await self._line(found[0], text, broadcast=broadcast)
         return found[0]
+
+    async def file(self, phone: str, opened: Opened, comment: str) -> bool:
+        """A customer's file in the card's thread, with `comment` as its line (Slack's
+        three-step upload: an upload URL, the bytes, then sharing it in the thread)."""
+        found = await self._card(phone, None)
+        if found is None:
+            return False
+        current = found[0]
+        step1 = await self.api.call("files.getUploadURLExternal", filename=opened.filename,
+                                    length=opened.size)
+        await self.api.upload(str(step1["upload_url"]), opened.chunks, opened.size)
+        await self.api.call("files.completeUploadExternal",
+                            files=[{"id": step1["file_id"], "title": opened.filename}],
+                            channel_id=current.channel, thread_ts=current.ts,
+                            initial_comment=comment)
+        return True
 
     async def remind(self, phone: str, attendant: str, text: str) -> None:
         """Ephemeral to the holder in the card's thread, else a direct message; a holder who

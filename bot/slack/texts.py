@@ -96,6 +96,9 @@ THREAD_NO_CHANNEL = ("Sua resposta não foi enviada: nem a WhatsApp Cloud API ne
                      "HANDOFF_OUTBOUND_URL estão configurados.")
 THREAD_RELAY_FAILED = "o relay (HANDOFF_OUTBOUND_URL) não aceitou a mensagem."
 THREAD_SEND_FAILED = "❌ A mensagem de {who} não chegou ao cliente: {reason}"
+THREAD_FILES = "[arquivo] {names}"
+THREAD_FILE_TOO_LARGE = ("❌ O arquivo de {who} não foi enviado ao cliente: passa do limite de "
+                         "{cap} (HANDOFF_MEDIA_MAX_BYTES).")
 THREAD_SUMMARY = ("📋 Resumo do atendimento: {who} por {duration}; "
                   "{customer} mensagem(ns) do cliente, {attendant} do atendimento.")
 NOTE_PREFIX = "nota:"
@@ -129,3 +132,13 @@ SLACK_WINDOW_CLOSED_LINE = ("🔒 A janela de 24h do cliente {who} fechou: mensa
 THREAD_WINDOW_CLOSED = ("Sua resposta não foi enviada ao cliente {phone}: a janela de 24h do "
                         "WhatsApp fechou às {time}. Só um modelo aprovado (template) chega até "
                         "ele agora; quando ele escrever de novo, a janela reabre.")
+
+# A customer's file that cannot be shown in the thread
+SLACK_MEDIA_KIND = {"image": "uma foto", "video": "um vídeo", "audio": "um áudio",
+                    "voice": "uma mensagem de voz", "document": "um documento",
+                    "sticker": "uma figurinha"}
+SLACK_MEDIA_TOO_LARGE = ("📎 *{who}* enviou {kind} de {size}, acima do limite de {cap} "
+                         "(HANDOFF_MEDIA_MAX_BYTES): não dá para mostrar aqui.{note}")
+SLACK_MEDIA_FAILED = ("📎 *{who}* enviou {kind}, mas não foi possível baixar o arquivo "
+                      "({reason}).{note}")
+SLACK_MEDIA_NOTE = " Legenda: {caption}"

@@ -44,6 +44,18 @@ def parse_origin(value: str | None) -> tuple[str, str] | None:
     return (channel, ts) if kind == "slack" and channel and ts else None
 
 
+def shared_files(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The files of a message, as the customer sender needs them (Slack's own fields)."""
+    out = []
+    for f in event.get("files") or []:
+        if not isinstance(f, dict) or not isinstance(f.get("id"), str):
+            continue
+        out.append({k: f[k] for k in ("id", "name", "title", "mimetype", "size",
+                                       "url_private_download", "mode", "file_access")
+                    if k in f and isinstance(f[k], str | int)})
+    return out
+
+
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
@@ -65,16 +77,18 @@ class ThreadBridge:
         channel, ts = _str(event.get("channel")), _str(event.get("ts"))
         thread, user = _str(event.get("thread_ts")), _str(event.get("user"))
         text = event.get("text")
+        files = shared_files(event)
         if (channel is None or ts is None or thread is None or thread == ts or user is None
                 or not isinstance(text, str) or event.get("bot_id")
-                or event.get("subtype") not in (None, "thread_broadcast")):
+                or event.get("subtype") not in (None, "thread_broadcast", "file_share")
+                or (not text.strip() and not files)):
             return
         phone = await self.ledger.get(thread_key(channel, thread))
         if phone is None:
             return
         await self.manager.emit(phone, AttendantWrote(
             phone, self.manager.clock(), user, text, origin(channel, ts),
-            origin(channel, thread)))
+            origin(channel, thread), files or None))
 
     async def written(self, event: AttendantWrote) -> None:
         """A reply taken from the outbox, in order: a note, a hint, or a message to send."""
@@ -114,10 +128,17 @@ class ThreadBridge:
                 return
         # Recorded and queued for the customer in one step; the same Slack message delivered
         # again (another event id, another process) is a duplicate and queued once.
+        written = await to_whatsapp(text, self.identities.name)
+        if event.files:
+            names = ", ".join(str(f.get("name")) for f in event.files)
+            written = (written + "\n" if written.strip() else "") + \
+                texts.THREAD_FILES.format(names=names)
         await self.manager.handle_message(
-            phone, await to_whatsapp(text, self.identities.name), Sender.HUMAN,
-            attendant=attendant, message_id=f"slack:{channel}:{ts}", source=Source.SLACK,
-            deliver=True, origin=origin(channel, ts))
+            phone, written, Sender.HUMAN, attendant=attendant,
+            message_id=f"slack:{channel}:{ts}", source=Source.SLACK, deliver=True,
+            origin=origin(channel, ts),
+            media={"files": event.files, "text": await to_whatsapp(text, self.identities.name)}
+            if event.files else None)
 
     async def _hint(self, channel: str, thread: str, user: str, phone: str, text: str, *,
                     button: bool = True) -> None:

@@ -14,7 +14,8 @@ from bot.web.keys import SETTINGS
 
 #: Routes that are open or check their own signatures (Slack, Meta); the webhook's POST
 #: decides per body, since Meta's signed payloads and the bearer-protected simple JSON share it.
-OPEN_PATHS = frozenset({"/healthz", "/dashboard", "/slack/events", "/webhook/whatsapp"})
+OPEN_PATHS = frozenset({"/healthz", "/openapi.json", "/dashboard", "/slack/events",
+                        "/webhook/whatsapp"})
 
 
 def bearer_ok(request: web.Request) -> bool:

@@ -41,7 +41,10 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
     except web.HTTPNotFound:
         return json_error(404, texts.ERR_NOT_FOUND_ROUTE)
     except web.HTTPMethodNotAllowed as exc:
-        return json_error(405, texts.ERR_METHOD, allowed=sorted(exc.allowed_methods))
+        allowed = sorted(exc.allowed_methods)
+        response = json_error(405, texts.ERR_METHOD, allowed=allowed)
+        response.headers["Allow"] = ", ".join(allowed)  # RFC 9110: a 405 lists what is allowed
+        return response
     except web.HTTPException as exc:
         if exc.status >= 400 and exc.content_type != "application/json":
             return json_error(exc.status, exc.reason)
@@ -51,6 +54,22 @@ async def error_middleware(request: web.Request, handler: Any) -> web.StreamResp
         return json_error(500, "erro interno")
 
 
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON: no `NaN`/`Infinity` (Python's extension, which no client could read back),
+    no lone surrogate escapes (text that cannot be stored as UTF-8), no nesting deeper than
+    the parser's stack; each is `BadRequest`, never a 500."""
+    try:
+        data = json.loads(raw, parse_constant=_not_json)
+        json.dumps(data, ensure_ascii=False).encode()
+    except (ValueError, UnicodeError, RecursionError) as exc:
+        raise BadRequest(texts.ERR_BAD_JSON) from exc
+    return data
+
+
 async def read_json(request: web.Request, *, optional: bool = False) -> dict[str, Any]:
     """The body as a JSON object; an empty body is `{}` when `optional`."""
     raw = await request.read()
@@ -58,10 +77,7 @@ async def read_json(request: web.Request, *, optional: bool = False) -> dict[str
         if optional:
             return {}
         raise BadRequest(texts.ERR_BAD_JSON)
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(texts.ERR_BAD_JSON) from exc
+    data = parse_json(raw)
     if not isinstance(data, dict):
         raise BadRequest(texts.ERR_NOT_OBJECT)
     return data

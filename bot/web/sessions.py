@@ -130,7 +130,8 @@ def _count(request: web.Request, name: str, default: int | None) -> int | None:
     raw = request.query.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or int(raw) < 1:
+    # ASCII only: `str.isdigit` also accepts "²", which `int` refuses.
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise BadRequest(texts.ERR_TYPE.format(field=name, kind="um número inteiro positivo"))
     return int(raw)
 

@@ -39,14 +39,21 @@ async def receive(request: web.Request) -> web.Response:
 
     A signed POST is verified over its raw bytes before anything parses it; an unsigned one
     that names Meta's object is refused when an app secret is set, and nothing is recorded.
+    Without the bearer, anything that is not Meta's is a 401, whatever the body.
     """
     raw = await request.read()
     if intake.is_meta(request, None):
         return await intake.receive(request, raw)
-    data = await read_json(request)
+    authorized = bearer_ok(request)
+    try:
+        data = await read_json(request)
+    except BadRequest:
+        if not authorized:  # without the bearer, only Meta's payloads are read at all
+            return unauthorized()
+        raise
     if intake.is_meta(request, data):
         return await intake.receive(request, raw)
-    if not bearer_ok(request):
+    if not authorized:
         return unauthorized()
     return web.json_response(answer(await simple_message(request, data)))
 

@@ -8,10 +8,11 @@ token) will fail again the same way and is `SendFailed`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
+from aiohttp.payload import AsyncIterablePayload
 
 from bot.background import RetryLater
 
@@ -19,6 +20,8 @@ WINDOW_EXPIRED = 131047
 THROTTLED = frozenset({130429, 131056, 4, 80007})
 #: Meta's limit on a text body; longer replies go out in parts.
 MAX_TEXT = 4096
+#: Meta's limit on a media caption.
+MAX_CAPTION = 1024
 
 
 class SendFailed(Exception):
@@ -65,6 +68,7 @@ class CloudClient:
                  phone_number_id: str, access_token: str, timeout: float = 15.0) -> None:
         self.http = http
         self.url = f"{api_url.rstrip('/')}/{phone_number_id}/messages"
+        self.media_url = f"{api_url.rstrip('/')}/{phone_number_id}/media"
         self._auth = {"Authorization": f"Bearer {access_token}"}
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
@@ -78,8 +82,34 @@ class CloudClient:
             "text": {"body": text, "preview_url": False},
         }
         payload["recipient" if "." in address else "to"] = address
-        async with self.http().post(self.url, json=payload, headers=self._auth,
-                                  timeout=self._timeout) as resp:
+        return await self._post(self.url, json=payload)
+
+    async def send_media(self, address: str, kind: str, media_id: str, *,
+                         caption: str | None = None, filename: str | None = None) -> str:
+        """Send an uploaded file as `kind` (image, audio, video, document); its wamid."""
+        body: dict[str, Any] = {"id": media_id}
+        if caption and kind in ("image", "video", "document"):
+            body["caption"] = caption[:MAX_CAPTION]
+        if filename and kind == "document":
+            body["filename"] = filename
+        payload: dict[str, Any] = {"messaging_product": "whatsapp",
+                                   "recipient_type": "individual", "type": kind, kind: body}
+        payload["recipient" if "." in address else "to"] = address
+        return await self._post(self.url, json=payload)
+
+    async def upload(self, filename: str, mime_type: str, chunks: AsyncIterator[bytes]) -> str:
+        """`POST /{phone-number-id}/media` (multipart, streamed): the new media id."""
+        with aiohttp.MultipartWriter("form-data") as form:
+            form.append("whatsapp").set_content_disposition("form-data",
+                                                            name="messaging_product")
+            form.append(mime_type).set_content_disposition("form-data", name="type")
+            part = form.append_payload(AsyncIterablePayload(chunks, content_type=mime_type))
+            part.set_content_disposition("form-data", name="file", filename=filename)
+            return await self._post(self.media_url, data=form, key="id")
+
+    async def _post(self, url: str, *, key: str = "messages", **body: Any) -> str:
+        async with self.http().post(url, headers=self._auth, timeout=self._timeout,
+                                    **body) as resp:
             status = resp.status
             retry_after = _retry_after(resp.headers.get("Retry-After"))
             try:
@@ -88,6 +118,8 @@ class CloudClient:
                 data = None
         answer: dict[str, Any] = data if isinstance(data, dict) else {}
         if status < 300:
+            if key == "id":
+                return str(answer.get("id", ""))
             messages = answer.get("messages")
             if isinstance(messages, list) and messages and isinstance(messages[0], dict):
                 return str(messages[0].get("id", ""))

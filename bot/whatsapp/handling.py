@@ -74,7 +74,7 @@ class Handler:
         result = await self.manager.handle_message(
             m.key, m.text, Sender.HUMAN if m.echo else Sender.CUSTOMER, message_id=m.wamid,
             metadata={PROFILE_NAME: m.profile_name} if m.profile_name else None,
-            source=Source.WHATSAPP)
+            source=Source.WHATSAPP, media=m.media)
         response = result.response if result.should_respond else None
         if result.reason is Reason.DUPLICATE:
             if await self.ledger.get(done) is not None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import aiohttp
 
 from bot.background import RetryLater, with_backoff
+from bot.media import MediaTooLarge, MediaUnavailable, Opened
 from bot.sending import Delivery, NotSent
 from bot.whatsapp.cloud import WINDOW_EXPIRED, CloudClient, SendFailed
 from bot.whatsapp.tuning import Tuning
@@ -34,6 +36,22 @@ def out_key(wamid: str) -> str:
 def address_key(phone: str) -> str:
     """Ledger key: a session → how Meta last named its customer (the address to write to)."""
     return f"wa:addr:{phone}"
+
+
+def kind_of(mime_type: str) -> str:
+    """How WhatsApp sends a file of this type (what it cannot show is a document)."""
+    mime = mime_type.split(";")[0].strip().lower()
+    if mime in ("image/jpeg", "image/png"):
+        return "image"
+    if mime.startswith("audio/"):
+        return "audio"
+    if mime in ("video/mp4", "video/3gpp"):
+        return "video"
+    return "document"
+
+
+#: Opens a file to send (a new stream on every call: a retry reads it again).
+FileOpener = Callable[[], AbstractAsyncContextManager[Opened]]
 
 
 class Outbound:
@@ -72,6 +90,40 @@ class Outbound:
         except (RetryLater, aiohttp.ClientError, OSError, TimeoutError) as exc:
             return Delivery(False, reason=NotSent.UNREACHABLE,
                             detail=str(exc) or type(exc).__name__)
+        return await self._sent(phone, wamid, context)
+
+    async def send_file(self, phone: str, open_file: FileOpener, *, caption: str | None,
+                        sender: str = "human") -> Delivery:
+        """Upload a file to the Graph API and send it as its kind; retried like a text."""
+        client = self.client
+        to = await self.ledger.get(address_key(phone)) or phone
+
+        async def attempt() -> str:
+            async with open_file() as opened:
+                media_id = await client.upload(opened.filename, opened.mime_type,
+                                               opened.chunks)
+                return await client.send_media(to, kind_of(opened.mime_type), media_id,
+                                               caption=caption, filename=opened.filename)
+
+        context: dict[str, Any] = {"phone": phone, "sender": sender, "file": True}
+        try:
+            wamid = await with_backoff(attempt, what="whatsapp.send_file",
+                                       attempts=self.tuning.send_attempts,
+                                       base=self.tuning.send_backoff, **context)
+        except SendFailed as exc:
+            log.error("whatsapp_send_failed", extra={**context, "code": exc.code,
+                                                     "status": exc.status, "detail": exc.detail})
+            reason = NotSent.WINDOW_CLOSED if exc.code == WINDOW_EXPIRED else NotSent.REFUSED
+            return Delivery(False, reason=reason, code=exc.code, detail=exc.detail)
+        except MediaTooLarge as exc:
+            return Delivery(False, reason=NotSent.TOO_LARGE, detail=f"{exc.size} bytes")
+        except (MediaUnavailable, RetryLater, aiohttp.ClientError, OSError,
+                TimeoutError) as exc:
+            return Delivery(False, reason=NotSent.UNREACHABLE,
+                            detail=str(exc) or type(exc).__name__)
+        return await self._sent(phone, wamid, context)
+
+    async def _sent(self, phone: str, wamid: str, context: dict[str, Any]) -> Delivery:
         if wamid:
             await self.ledger.put(out_key(wamid), phone, self.tuning.status_ttl)
         log.info("whatsapp_sent", extra={**context, "wamid": wamid})

@@ -43,6 +43,8 @@ class InboundMessage:
     profile_name: str | None = None
     echo: bool = False
     timestamp: str | None = None
+    #: A photo, voice note, video, document or sticker: Meta's media id and what it is.
+    media: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": "message", **asdict(self)}
@@ -188,7 +190,25 @@ def _add_message(batch: Batch, raw: dict[str, Any], names: dict[str, str], *,
     name = names.get(address) or names.get(_str(raw.get("from_user_id")) or "")
     batch.messages.append(InboundMessage(
         wamid=wamid, key=key, address=address, text=render(kind, raw), type=kind,
-        profile_name=None if echo else name, echo=echo, timestamp=_str(raw.get("timestamp"))))
+        profile_name=None if echo else name, echo=echo, timestamp=_str(raw.get("timestamp")),
+        media=None if echo else media_of(kind, raw)))
+
+
+def media_of(kind: str, raw: dict[str, Any]) -> dict[str, Any] | None:
+    """What to fetch for a media message: its id, type, name and caption."""
+    if kind not in _MEDIA:
+        return None
+    body = _dict(raw.get(kind))
+    media_id = _str(body.get("id"))
+    if media_id is None:
+        return None
+    found: dict[str, Any] = {"kind": "voice" if kind == "audio" and body.get("voice") else kind,
+                             "id": media_id,
+                             "mime_type": _str(body.get("mime_type")) or "application/octet-stream"}
+    for name in ("filename", "caption"):
+        if _str(body.get(name)):
+            found[name] = body[name]
+    return found
 
 
 def _add_status(batch: Batch, raw: dict[str, Any]) -> None:

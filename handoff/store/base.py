@@ -28,6 +28,7 @@ class Said:
     sender: str
     text: str
     attendant: str | None = None
+    media: dict[str, Any] | None = None
 
 
 class StoreUnavailable(Exception):

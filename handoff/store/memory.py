@@ -73,7 +73,8 @@ class MemoryStore(SessionStore):
             self._texts[msg.phone] = (*kept[-(RECENT_TEXTS - 1):], msg.text)
         step = self._record(machine.ingest(self._current(msg.phone), msg, now), msg)
         self._say(msg.phone, [Said(now, msg.sender.value, msg.text,
-                                   msg.attendant if msg.sender is Sender.HUMAN else None)])
+                                   msg.attendant if msg.sender is Sender.HUMAN else None,
+                                   copy.deepcopy(msg.media) if msg.media else None)])
         return step
 
     def _say(self, phone: str, said: Sequence[Said]) -> None:
@@ -82,7 +83,7 @@ class MemoryStore(SessionStore):
             lines = self._lines[phone] = deque(maxlen=self._transcript_max)
         for s in said:
             n = self._said[phone] = self._said.get(phone, 0) + 1
-            lines.append(Line(n, s.at, s.sender, s.text, s.attendant))
+            lines.append(Line(n, s.at, s.sender, s.text, s.attendant, s.media))
 
     async def transcript(self, phone: str, limit: int, before: int | None = None
                          ) -> list[Line] | None:

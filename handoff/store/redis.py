@@ -79,14 +79,18 @@ def _event_args(events: Sequence[DomainEvent]) -> list[str]:
 
 
 def _said(said: Said) -> str:
-    return json.dumps({"at": said.at, "sender": said.sender, "text": said.text,
-                       "attendant": said.attendant}, ensure_ascii=False)
+    line = {"at": said.at, "sender": said.sender, "text": said.text,
+            "attendant": said.attendant}
+    if said.media:
+        line["media"] = said.media
+    return json.dumps(line, ensure_ascii=False)
 
 
 def _transcript_line(raw: dict[str, Any]) -> Line:
-    attendant = raw.get("attendant")
+    attendant, media = raw.get("attendant"), raw.get("media")
     return Line(int(raw["n"]), float(raw["at"]), str(raw.get("sender", "")),
-                str(raw.get("text", "")), attendant if isinstance(attendant, str) else None)
+                str(raw.get("text", "")), attendant if isinstance(attendant, str) else None,
+                media if isinstance(media, dict) and media else None)
 
 
 def _line(event: Event) -> str:
@@ -172,7 +176,9 @@ class RedisStore(SessionStore):
         seen = f"{self.prefix}c:seen:{msg.phone}:{msg.message_id or ''}"
         args = [msg.sender.value, msg.text, msg.source, msg.attendant or "",
                 _flag(msg.escalate), _flag(msg.message_id is not None), self._dedupe_ms,
-                _flag(msg.deliver), msg.origin or "", *_meta_args(msg.metadata)]
+                _flag(msg.deliver), msg.origin or "",
+                json.dumps(msg.media, ensure_ascii=False) if msg.media else "",
+                *_meta_args(msg.metadata)]
         return await self._run("ingest", msg.phone, now, args,
                                (seen, f"{self.prefix}t:{msg.phone}",
                                 f"{self.prefix}x:{msg.phone}"))

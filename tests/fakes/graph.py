@@ -16,7 +16,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 ERROR_TITLES = {
     130429: "Rate limit hit",
@@ -69,6 +69,13 @@ class FakeGraph:
         self._ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.url = ""
+        #: Media the customer sent, by media id: (bytes, mime type); `media_failures[id]`
+        #: makes that many downloads of it fail with a 500 first.
+        self.media: dict[str, tuple[bytes, str]] = {}
+        self.media_failures: dict[str, int] = {}
+        self.downloads = 0
+        #: Files uploaded to `POST /{phone-number-id}/media`: media id → (bytes, type, name).
+        self.uploaded: dict[str, tuple[bytes, str, str]] = {}
 
     @property
     def sends(self) -> list[Sent]:
@@ -89,6 +96,9 @@ class FakeGraph:
     async def start(self) -> FakeGraph:
         app = web.Application()
         app.router.add_post("/{version}/{phone_number_id}/messages", self._messages)
+        app.router.add_get("/{version}/{media_id}", self._media_url)
+        app.router.add_post("/{version}/{phone_number_id}/media", self._upload)
+        app.router.add_get("/download/{media_id}", self._download)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -118,6 +128,56 @@ class FakeGraph:
             "contacts": [{"input": to, "wa_id": to}],
             "messages": [{"id": wamid}],
         })
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """A multipart upload (`messaging_product`, `type`, `file`): the new media id."""
+        if not request.headers.get("Authorization", "").startswith("Bearer "):
+            return web.json_response({"error": {"code": 190}}, status=401)
+        fields: dict[str, Any] = {}
+        reader = await request.multipart()
+        while (part := await reader.next()) is not None:
+            if not isinstance(part, BodyPartReader):
+                continue
+            if part.name == "file":
+                fields["file"] = (await part.read(), part.headers.get("Content-Type", ""),
+                                  part.filename or "")
+            else:
+                fields[str(part.name)] = await part.text()
+        if fields.get("messaging_product") != "whatsapp" or "file" not in fields:
+            return web.json_response({"error": {"code": 100, "message": "bad upload"}},
+                                     status=400)
+        media_id = f"1003{next(self._ids):012d}"
+        self.uploaded[media_id] = fields["file"]
+        return web.json_response({"id": media_id})
+
+    async def _media_url(self, request: web.Request) -> web.Response:
+        """`GET /{media-id}`: where to download it (the URL needs the same token)."""
+        media_id = request.match_info["media_id"]
+        if not request.headers.get("Authorization", "").startswith("Bearer "):
+            return web.json_response({"error": {"code": 190, "message": "no token"}},
+                                     status=401)
+        found = self.media.get(media_id)
+        if found is None:
+            return web.json_response({"error": {
+                "message": "Unsupported get request.", "type": "GraphMethodException",
+                "code": 100, "error_subcode": 33}}, status=400)
+        data, mime = found
+        base = self.url.rsplit("/", 1)[0]
+        return web.json_response({
+            "messaging_product": "whatsapp", "url": f"{base}/download/{media_id}",
+            "mime_type": mime, "sha256": "0" * 64, "file_size": str(len(data)),
+            "id": media_id})
+
+    async def _download(self, request: web.Request) -> web.Response:
+        media_id = request.match_info["media_id"]
+        found = self.media.get(media_id)
+        if found is None or not request.headers.get("Authorization", "").startswith("Bearer "):
+            return web.Response(status=404)
+        if self.media_failures.get(media_id, 0) > 0:
+            self.media_failures[media_id] -= 1
+            return web.Response(status=500)
+        self.downloads += 1
+        return web.Response(body=found[0], content_type=found[1].split(";")[0])
 
     def _error(self, failure: Failure) -> web.Response:
         headers = {}

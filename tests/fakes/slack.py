@@ -132,6 +132,8 @@ class Message:
     blocks: list[dict[str, Any]] = field(default_factory=list)
     thread_ts: str | None = None
     reply_broadcast: bool = False
+    #: Files shared with the message (`files.completeUploadExternal`): name, title, bytes.
+    files: list[dict[str, Any]] = field(default_factory=list)
 
 
 class FakeSlack:
@@ -156,6 +158,11 @@ class FakeSlack:
         self._holds: dict[str, asyncio.Event] = {}
         #: Users (of `users`) that are bots, as `users.info` says.
         self.bots: set[str] = set()
+        #: Files uploaded through `files.getUploadURLExternal`'s URLs: id → name, length, bytes.
+        self.uploads: dict[str, dict[str, Any]] = {}
+        #: Files people shared, served at `url_private_download` to the bot token: id → (bytes,
+        #: mime type).
+        self.hosted: dict[str, tuple[bytes, str]] = {}
         self._stalls: dict[str, int] = defaultdict(int)
         self._unstall = asyncio.Event()
         self._down: int | None = None
@@ -169,6 +176,8 @@ class FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response)
+        app.router.add_post("/upload/{file_id}", self._upload)
+        app.router.add_get("/files-pri/{file_id}/{name}", self._file)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -354,6 +363,31 @@ class FakeSlack:
                 if email and email == p.get("email"):
                     return {"ok": True, "user": {"id": user, "name": user.lower()}}
             return {"ok": False, "error": "users_not_found"}
+        if method == "files.getUploadURLExternal":
+            length = int(str(p.get("length") or 0))
+            if not p.get("filename") or length <= 0:
+                return {"ok": False, "error": "missing_argument"}
+            file_id = f"F{next(self._ts):08d}"
+            self.uploads[file_id] = {"name": str(p["filename"]), "length": length, "data": None}
+            return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}",
+                    "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = p.get("files")
+            files = json.loads(files) if isinstance(files, str) else files
+            shared = []
+            for f in files or []:
+                upload = self.uploads.get(str(f.get("id")))
+                if upload is None or upload["data"] is None:
+                    return {"ok": False, "error": "file_not_found"}
+                shared.append({"id": f["id"], "title": f.get("title") or upload["name"],
+                               "name": upload["name"], "data": upload["data"]})
+            channel = str(p.get("channel_id"))
+            ts = f"{1767225600 + next(self._ts)}.000100"
+            self.messages[(channel, ts)] = Message(
+                channel, ts, str(p.get("initial_comment") or ""), [], p.get("thread_ts"),
+                files=shared)
+            return {"ok": True, "files": [{"id": f["id"], "title": f["title"]}
+                                          for f in shared]}
         if method == "chat.getPermalink":
             channel, ts = str(p.get("channel")), str(p.get("message_ts"))
             if (channel, ts) not in self.messages:
@@ -363,6 +397,36 @@ class FakeSlack:
         if method == "apps.connections.open":
             return {"ok": True, "url": self.url.replace("http://", "ws://") + "/socket"}
         return {"ok": True}
+
+    def share(self, file_id: str, name: str, data: bytes, mime: str) -> dict[str, Any]:
+        """Host a file as if someone posted it; the `files[]` entry Slack's event carries."""
+        self.hosted[file_id] = (data, mime)
+        return {"id": file_id, "name": name, "title": name, "mimetype": mime,
+                "filetype": name.rsplit(".", 1)[-1], "size": len(data), "mode": "hosted",
+                "url_private": f"{self.url}/files-pri/{file_id}/{name}",
+                "url_private_download": f"{self.url}/files-pri/{file_id}/{name}",
+                "file_access": "visible"}
+
+    async def _file(self, request: web.Request) -> web.Response:
+        """`url_private_download`: the bytes for the bot token, Slack's login page otherwise."""
+        found = self.hosted.get(request.match_info["file_id"])
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return web.Response(text="<html>Slack login</html>", content_type="text/html")
+        if found is None:
+            return web.Response(status=404)
+        return web.Response(body=found[0], content_type=found[1])
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """Step 2 of an external upload: the bytes, to the URL step 1 gave (no token)."""
+        upload = self.uploads.get(request.match_info["file_id"])
+        if upload is None:
+            return web.Response(status=404)
+        data = await request.read()
+        if len(data) != upload["length"]:
+            return web.Response(status=400, text="length mismatch")
+        upload["data"] = data
+        self.requests.append(Call("upload", {"length": len(data)}, dict(request.headers), 200))
+        return web.Response(text="OK - " + str(len(data)))
 
     async def _response(self, request: web.Request) -> web.Response:
         key = request.match_info["key"]

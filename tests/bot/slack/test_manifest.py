@@ -26,7 +26,8 @@ def test_bot_scopes() -> None:
     block = MANIFEST.split("    bot:\n", 1)[1].split("settings:", 1)[0]
     scopes = re.findall(r"^\s*- ([a-z:.]+)", block, re.M)
     assert scopes == ["chat:write", "commands", "users:read", "users:read.email",
-                      "usergroups:read", "channels:history", "reactions:write", "im:write"]
+                      "usergroups:read", "channels:history", "reactions:write", "im:write",
+                      "files:write", "files:read"]
 
 
 def test_thread_replies_are_subscribed() -> None:

@@ -109,11 +109,22 @@ async def test_a_body_that_is_not_utf8_is_refused(slack: SlackRig) -> None:
     await _nothing_changed(slack)
 
 
-@pytest.mark.parametrize("body", [b"garbage", b"payload=%7Bnot+json", b"[1, 2, 3]",
-                                  form_payload({"type": "something_new"})])
+@pytest.mark.parametrize("body", [b"garbage", b"payload=%7Bnot+json", b"[1, 2, 3]"])
 async def test_unreadable_bodies_are_400(slack: SlackRig, body: bytes) -> None:
     status, text = await slack.post(body, signed_headers(SECRET, body))
     assert status == 400 and "error" in json.loads(text)
+
+
+async def test_a_request_the_app_does_not_use_is_acknowledged(slack: SlackRig) -> None:
+    """Slack may send kinds of requests the app has no use for: never called invalid."""
+    for payload in ({"type": "something_new"}, {"type": "shortcut", "callback_id": "x"}):
+        body = form_payload(payload)
+        status, _ = await slack.post(body, signed_headers(SECRET, body))
+        assert status == 200
+    body = form_payload({"type": "block_suggestion", "action_id": "x", "value": "a"})
+    status, text = await slack.post(body, signed_headers(SECRET, body))
+    assert status == 200 and json.loads(text) == {"options": []}
+    await _nothing_changed(slack)
 
 
 async def test_a_button_with_a_bad_phone_is_answered_not_acted(slack: SlackRig) -> None:

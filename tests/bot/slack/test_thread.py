@@ -273,3 +273,65 @@ async def test_the_same_reply_delivered_twice_is_sent_once(
     await r.settled()
     await asyncio.sleep(0.2)
     assert [s.text for s in graph.sends] == ["Uma vez só."]
+
+
+async def test_a_holders_files_reach_the_customer(
+        start: Callable[..., Awaitable[SlackRig]], fake_slack: FakeSlack,
+        graph: FakeGraph) -> None:
+    r = await start()
+    card = await taken_by_ana(r)
+    pdf = b"%PDF-1.7\n" + bytes(range(256)) * 400
+    photo = b"\xff\xd8\xff" + bytes(200) * 300
+    files = [fake_slack.share("F0PDF", "boleto-4521.pdf", pdf, "application/pdf"),
+             fake_slack.share("F0FOTO", "foto.jpg", photo, "image/jpeg")]
+    await r.event(reply(ANA, "Segue o <https://loja.com/b|boleto>", card, "1767225710.000100",
+                        subtype="file_share", files=files, upload=False))
+    await r.event(reply(ANA, "Mais alguma coisa?", card, "1767225710.000200"))
+    sends = await graph.wait_sends(3)
+    document, image, after = (s.body for s in sends)
+    assert document["type"] == "document" and document["to"] == PHONE
+    assert document["document"]["caption"] == "Segue o boleto (https://loja.com/b)"
+    assert document["document"]["filename"] == "boleto-4521.pdf"
+    assert graph.uploaded[document["document"]["id"]] == (pdf, "application/pdf",
+                                                          "boleto-4521.pdf")
+    assert image["type"] == "image" and "caption" not in image["image"]
+    assert graph.uploaded[image["image"]["id"]][0] == photo
+    assert after["type"] == "text" and after["text"]["body"] == "Mais alguma coisa?"
+    await fake_slack.until(lambda: reactions(fake_slack, "1767225710.000100"))
+    assert reactions(fake_slack, "1767225710.000100") == ["heavy_check_mark"]
+    _, body = await r.running.json("GET", f"/session/{PHONE}/messages")
+    mine = [m for m in body["messages"] if m["sender"] == "human"]
+    assert mine[0]["text"].endswith("[arquivo] boleto-4521.pdf, foto.jpg")
+    assert [f["name"] for f in mine[0]["media"]["files"]] == ["boleto-4521.pdf", "foto.jpg"]
+
+
+async def test_a_non_holders_file_is_not_sent(
+        start: Callable[..., Awaitable[SlackRig]], fake_slack: FakeSlack,
+        graph: FakeGraph) -> None:
+    r = await start()
+    card = await taken_by_ana(r)
+    files = [fake_slack.share("F0X", "x.pdf", b"%PDF", "application/pdf")]
+    await r.event(reply(BRUNO, "", card, "1767225711.000100", subtype="file_share",
+                        files=files))
+    hints = await fake_slack.until(lambda: [
+        c for c in fake_slack.calls["chat.postEphemeral"] if c.params.get("user") == BRUNO])
+    assert "não foi enviada" in hints[0].params["text"]
+    await r.settled()
+    assert graph.requests == [] and graph.uploaded == {}
+
+
+async def test_a_file_over_the_cap_is_refused_with_a_line(
+        start: Callable[..., Awaitable[SlackRig]], fake_slack: FakeSlack,
+        graph: FakeGraph) -> None:
+    r = await start()
+    card = await taken_by_ana(r)
+    huge = {**fake_slack.share("F0BIG", "video.mp4", b"x" * 10, "video/mp4"),
+            "size": 3 * 1024 ** 3}  # Slack says 3 GB: never downloaded
+    await r.event(reply(ANA, "", card, "1767225712.000100", subtype="file_share",
+                        files=[huge]))
+    await fake_slack.until(lambda: reactions(fake_slack, "1767225712.000100"))
+    assert reactions(fake_slack, "1767225712.000100") == ["x"]
+    line = await fake_slack.until(lambda: [t for t in lines(fake_slack, card)
+                                           if "passa do limite" in t])
+    assert line[0].startswith(f"❌ O arquivo de <@{ANA}> não foi enviado ao cliente")
+    assert graph.requests == [] and graph.uploaded == {}

@@ -1,0 +1,115 @@
+"""Customers' photos, voice notes and documents in the card's thread, as files, in order with
+their texts; what cannot be shown (too large, gone) is said in a line."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from bot.settings import Settings
+from tests.bot.slack.conftest import ANA, CHANNEL, PHONE, SlackRig, card_json
+from tests.bot.whatsapp.meta import contact, envelope, message, text, value
+from tests.conftest import Running
+from tests.fakes.graph import FakeGraph, meta_signature
+from tests.fakes.slack import FakeSlack, Message
+
+APP_SECRET = "test_app_secret"
+WA_ID = "553199999999"
+PHOTO = b"\xff\xd8\xff\xe0" + os.urandom(300_000)   # larger than one chunk
+VOICE = b"OggS" + os.urandom(20_000)
+PDF = b"%PDF-1.7\n" + os.urandom(50_000)
+
+
+@pytest.fixture
+def start(serve: Callable[..., Awaitable[Running]], slack_settings: Callable[..., Settings],
+          fake_slack: FakeSlack, graph: FakeGraph) -> Callable[..., Awaitable[SlackRig]]:
+    async def run(**overrides: Any) -> SlackRig:
+        settings = slack_settings(
+            whatsapp_app_secret=APP_SECRET, whatsapp_access_token="EAAG-token",
+            whatsapp_api_url=graph.url, whatsapp_phone_number_id="770000000000002",
+            **overrides)
+        r = SlackRig(await serve(settings), fake_slack)
+        await fake_slack.wait_for("auth.test")
+        return r
+    return run
+
+
+async def _meta(r: SlackRig, *messages: dict[str, Any]) -> None:
+    body = json.dumps(envelope(value(contacts=[contact(WA_ID, "Maria")],
+                                     messages=list(messages)))).encode()
+    async with r.running.request("POST", "/webhook/whatsapp", data=body, headers={
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": meta_signature(APP_SECRET, body)}) as resp:
+        assert resp.status == 200
+
+
+async def _held(r: SlackRig) -> Message:
+    card = await r.escalate()
+    assert (await r.take(card, ANA))[0] == 200
+    await r.fake.until(lambda: f"Assumido por <@{ANA}>" in card_json(
+        r.fake.messages[(CHANNEL, card.ts)]))
+    return card
+
+
+def _after_takeover(r: SlackRig, card: Message) -> list[Message]:
+    thread = r.fake.thread(CHANNEL, card.ts)
+    return [m for m in thread if m.files or m.text.startswith(("💬", "📎"))]
+
+
+async def test_photo_voice_note_and_pdf_arrive_as_files_in_order(
+        start: Callable[..., Awaitable[SlackRig]], graph: FakeGraph) -> None:
+    r = await start()
+    graph.media.update({"m-photo": (PHOTO, "image/jpeg"), "m-voice": (VOICE, "audio/ogg"),
+                        "m-pdf": (PDF, "application/pdf")})
+    card = await _held(r)
+    await _meta(r, message(WA_ID, "wamid.M1", "image", {
+        "id": "m-photo", "mime_type": "image/jpeg", "caption": "nota fiscal",
+        "sha256": "x"}))
+    await _meta(r, text(WA_ID, "wamid.M2", "ouviu?"))
+    await _meta(r, message(WA_ID, "wamid.M3", "audio", {
+        "id": "m-voice", "mime_type": "audio/ogg; codecs=opus", "voice": True}))
+    await _meta(r, message(WA_ID, "wamid.M4", "document", {
+        "id": "m-pdf", "mime_type": "application/pdf", "filename": "boleto-4521.pdf",
+        "caption": "segue"}))
+    await _meta(r, text(WA_ID, "wamid.M5", "obrigada"))
+    shown = await r.fake.until(lambda: len(_after_takeover(r, card)) >= 5
+                               and _after_takeover(r, card))
+    await r.settled()
+    shown = _after_takeover(r, card)
+    assert [m.text for m in shown] == [
+        "💬 *Maria:* [imagem] nota fiscal", "💬 *Maria:* ouviu?",
+        "💬 *Maria:* [mensagem de voz]", "💬 *Maria:* [documento] segue",
+        "💬 *Maria:* obrigada"]
+    photo, _, voice, pdf, _ = shown
+    assert [(f["name"], f["data"]) for f in photo.files] == [("image.jpg", PHOTO)]
+    assert [(f["name"], f["data"]) for f in voice.files] == [("voice.ogg", VOICE)]
+    assert [(f["name"], f["data"]) for f in pdf.files] == [("boleto-4521.pdf", PDF)]
+    _, body = await r.running.json("GET", f"/session/{PHONE}/messages")
+    media = [m.get("media") for m in body["messages"] if m["sender"] == "customer"]
+    assert media[-5]["kind"] == "image" and media[-5]["id"] == "m-photo"
+    assert media[-3]["kind"] == "voice" and media[-4] is None
+
+
+async def test_too_large_or_gone_is_said_in_a_line(
+        start: Callable[..., Awaitable[SlackRig]], graph: FakeGraph) -> None:
+    r = await start(handoff_media_max_bytes=100_000)
+    graph.media.update({"m-photo": (PHOTO, "image/jpeg"), "m-flaky": (PDF, "application/pdf")})
+    graph.media_failures["m-flaky"] = 2  # fails twice, then works: retried
+    card = await _held(r)
+    await _meta(r, message(WA_ID, "wamid.L1", "image", {
+        "id": "m-photo", "mime_type": "image/jpeg", "caption": "nota"}))
+    await _meta(r, message(WA_ID, "wamid.L2", "video", {
+        "id": "m-sumiu", "mime_type": "video/mp4"}))
+    await _meta(r, message(WA_ID, "wamid.L3", "document", {
+        "id": "m-flaky", "mime_type": "application/pdf", "filename": "a.pdf"}))
+    shown = await r.fake.until(lambda: len(_after_takeover(r, card)) >= 3
+                               and _after_takeover(r, card))
+    large, gone, flaky = shown
+    assert large.text.startswith("📎 *Maria* enviou uma foto de 0,3 MB, acima do limite de 0,1 MB")
+    assert large.text.endswith("Legenda: nota") and not large.files
+    assert gone.text.startswith("📎 *Maria* enviou um vídeo, mas não foi possível baixar")
+    assert [(f["name"], f["data"]) for f in flaky.files] == [("a.pdf", PDF)]
