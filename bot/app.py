@@ -37,6 +37,7 @@ from bot.whatsapp import texts as wa_texts
 from bot.whatsapp.cloud import CloudClient
 from bot.whatsapp.mount import setup_whatsapp
 from bot.whatsapp.outbound import Outbound
+from bot.whatsapp.templates import Templates
 from bot.whatsapp.tuning import Tuning
 from handoff.backends import Backend, memory_backend, redis_backend
 from handoff.delivery import Dispatcher, keep_trimmed
@@ -90,6 +91,11 @@ def create_app(settings: Settings | None = None) -> web.Application:
     media = MediaSource(http, max_bytes=settings.handoff_media_max_bytes,
                         graph_url=settings.whatsapp_api_url if cloud else None,
                         token=secret(settings.whatsapp_access_token) if cloud else None)
+    templates = None
+    if cloud and settings.whatsapp_business_account_id:
+        templates = Templates(http, settings.whatsapp_api_url,
+                              settings.whatsapp_business_account_id,
+                              secret(settings.whatsapp_access_token) or "")
     dispatchers = {group: Dispatcher(group, backend.outbox, backend.claims)
                    for group in (customer.GROUP, Metrics.GROUP)}
     slack = None
@@ -98,7 +104,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
                                                    backend.claims)
         slack = Slack(settings, manager=manager, backend=backend, http=http,
                       background=background, dispatcher=dispatchers[slack_feed.GROUP],
-                      media=media,
+                      media=media, templates=templates,
                       on_failure=metrics.outbound_failures.labels("slack").inc)
     failures = metrics.outbound_failures.labels("whatsapp" if cloud else "relay")
     reach = Reach(manager, backend.ledger, cloud=cloud, relay=relay,

@@ -17,6 +17,7 @@ from handoff.events import (
     Happening,
     HoldingDue,
     ModeChanged,
+    TemplateRequested,
     Told,
 )
 from handoff.machine import Sender
@@ -38,11 +39,15 @@ class CustomerSender:
         dispatcher.on(AttendantMessage, "send", self.attendant_message)
         dispatcher.on(HoldingDue, "holding", self.holding)
         dispatcher.on(ModeChanged, "auto_release", self.auto_release)
+        dispatcher.on(TemplateRequested, "template", self.template)
 
     async def attendant_message(self, event: AttendantMessage) -> None:
         await self.reach.send(event.phone, event.text, sender=Sender.HUMAN,
                               attendant=event.attendant, origin=event.origin,
                               media=event.media)
+
+    async def template(self, event: TemplateRequested) -> None:
+        await self.reach.send_template(event)
 
     async def holding(self, event: HoldingDue) -> None:
         sent = (await self.reach.send(event.phone, self.holding_message,

@@ -17,11 +17,18 @@ from bot.relay import Relay
 from bot.sending import Delivery, NotSent
 from bot.whatsapp.cloud import MAX_CAPTION, chunks
 from bot.whatsapp.outbound import Outbound
-from handoff.events import DeliveryUpdate, DomainEvent, SendFailed, WindowClosed
+from handoff.events import (
+    DeliveryUpdate,
+    DomainEvent,
+    SendFailed,
+    TemplateRequested,
+    TemplateSent,
+    WindowClosed,
+)
 from handoff.ledger import Ledger
 from handoff.machine import Sender
 from handoff.manager import SessionManager
-from handoff.model import Mode
+from handoff.model import TEMPLATE, Mode
 
 log = logging.getLogger("handoff.reach")
 
@@ -81,6 +88,22 @@ class Reach:
         await self.report(phone, delivery, origin, attendant)
         if delivery.sent and sender is Sender.AGENT:
             await self.manager.said(phone, Sender.AGENT, text)
+        return delivery
+
+    async def send_template(self, event: TemplateRequested) -> Delivery:
+        """An approved template: only through the Cloud API (a relay has no templates)."""
+        if self.cloud is None:
+            delivery = Delivery(False, reason=NotSent.NO_CHANNEL,
+                                detail="templates need the WhatsApp Cloud API")
+        else:
+            delivery = await self.cloud.send_template(event.phone, event.name, event.language,
+                                                      event.params)
+        if delivery.sent:
+            await self.manager.said(event.phone, TEMPLATE, event.text, event.attendant)
+            await self.manager.emit(event.phone, TemplateSent(
+                event.phone, self.manager.clock(), event.name, event.text, event.attendant))
+        else:
+            await self.report(event.phone, delivery, None, event.attendant)
         return delivery
 
     async def _files(self, phone: str, files: list[dict[str, Any]], caption: str,

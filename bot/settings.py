@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     whatsapp_app_secret: SecretStr | None = None
     whatsapp_access_token: SecretStr | None = None
     whatsapp_phone_number_id: str | None = None
+    whatsapp_business_account_id: str | None = None
     whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
 
     agent_url: str | None = None

@@ -227,6 +227,30 @@ class WindowClosed(DomainEvent):
 
 
 @dataclass(frozen=True)
+class TemplateRequested(DomainEvent):
+    """An attendant chose an approved template for the customer (outside the window, say)."""
+
+    kind: ClassVar[str] = "template_requested"
+
+    name: str
+    language: str
+    params: list[str]
+    text: str
+    attendant: str
+
+
+@dataclass(frozen=True)
+class TemplateSent(DomainEvent):
+    """The template reached Meta: what the customer reads, and who sent it."""
+
+    kind: ClassVar[str] = "template_sent"
+
+    name: str
+    text: str
+    attendant: str
+
+
+@dataclass(frozen=True)
 class WindowDue(DomainEvent):
     """The customer's 24-hour window closes at `closes_at` (soon), or has closed."""
 
@@ -242,7 +266,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
                               AttendantWrote,
                               NoteAdded, HandedBack, PageDue, HoldingDue, ReminderDue,
                               CustomerTold, DeliveryUpdate, SendFailed, WindowClosed,
-                              WindowDue)}
+                              WindowDue, TemplateRequested, TemplateSent)}
 
 
 class UnknownEvent(ValueError):

@@ -265,12 +265,12 @@ class SessionManager:
         return await self.store.record(key, line, [NoteAdded(key, now, attendant, text, origin)],
                                        said=[Said(now, NOTE, text, attendant)])
 
-    async def said(self, phone: str, sender: Sender, text: str,
+    async def said(self, phone: str, sender: str, text: str,
                    attendant: str | None = None) -> bool:
         """A message the service sent on the session's behalf (the bot's reply through the
-        Cloud API), for the transcript."""
+        Cloud API, a template), for the transcript."""
         return await self.store.record(canonical_phone(phone), None,
-                                       said=[Said(self.clock(), sender.value, text, attendant)])
+                                       said=[Said(self.clock(), str(sender), text, attendant)])
 
     async def transcript(self, phone: str | int, limit: int, before: int | None = None
                          ) -> list[Line] | None:

@@ -121,12 +121,27 @@ class Line:
     media: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"id": self.n, "at": iso(self.at), "sender": self.sender,
-                               "attendant": self.attendant, "text": self.text}
-        if self.media:
-            out["media"] = self.media
-        return out
+        return {"id": self.n, "at": iso(self.at), "sender": self.sender,
+                "attendant": self.attendant, "text": self.text,
+                "media": _media_json(self.media), "status": None}
 
 
-#: Transcript senders beyond the message senders: an internal note.
+def _media_json(media: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A line's file as the API shows it: `{"type", "mime_type", "filename", "caption"}`."""
+    if not media:
+        return None
+    files = media.get("files")
+    if isinstance(files, list):
+        first = files[0] if files and isinstance(files[0], dict) else {}
+        mime = first.get("mimetype")
+        kind = str(mime).split("/")[0] if isinstance(mime, str) else "document"
+        return {"type": kind if kind in ("image", "audio", "video") else "document",
+                "mime_type": mime, "filename": first.get("name"),
+                "caption": media.get("text") or None}
+    return {"type": media.get("kind"), "mime_type": media.get("mime_type"),
+            "filename": media.get("filename"), "caption": media.get("caption")}
+
+
+#: Transcript senders beyond the message senders: an internal note, an approved template.
 NOTE = "note"
+TEMPLATE = "template"

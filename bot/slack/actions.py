@@ -20,6 +20,7 @@ from bot.slack.cards import RELEASE, TAKE
 from bot.slack.client import SlackApi, SlackError
 from bot.slack.identity import Identities
 from bot.slack.notifier import thread_key
+from bot.slack.templates import TemplatePicker
 from handoff.coordination import Claims
 from handoff.ledger import Ledger
 from handoff.machine import Outcome
@@ -37,6 +38,7 @@ _LINK = re.compile(r"<(?:tel:|mailto:)?([^|>]*)(?:\|[^>]*)?>")
 #: A user as Slack escapes it in a command's text (`<@U123|ana>`), or a bare user id.
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
 TRANSFER_COMMAND = "/transferir"
+TEMPLATE_COMMAND = "/modelo"
 _PHONE_WITH_SPACES = re.compile(r"[0-9+()\-.\s]*[0-9][0-9+()\-.\s]*")
 _TRANSIENT = (RetryLater, StoreUnavailable, aiohttp.ClientError, OSError, TimeoutError)
 
@@ -61,7 +63,8 @@ class SlackActions:
     """
 
     def __init__(self, manager: SessionManager, claims: Claims, ledger: Ledger, api: SlackApi,
-                 identities: Identities) -> None:
+                 identities: Identities, templates: TemplatePicker) -> None:
+        self.templates = templates
         self.manager = manager
         self.claims = claims
         self.ledger = ledger
@@ -77,7 +80,12 @@ class SlackActions:
         raw = body.get("text")
         text = raw if isinstance(raw, str) else ""
         try:
-            if command.casefold() == TRANSFER_COMMAND:
+            if command.casefold() == TEMPLATE_COMMAND:
+                answer = await self.templates.open(str(body.get("trigger_id") or ""),
+                                                   command_text(text)) or ""
+                if not answer:
+                    return  # the modal says it all
+            elif command.casefold() == TRANSFER_COMMAND:
                 answer = await self._transfer_command(user, text)
             else:
                 attendant = await self.identities.attendant(user)
@@ -120,6 +128,19 @@ class SlackActions:
         if r.outcome is Outcome.CHANGED:
             return None
         return replies.acted(r, holder=await self.identities.mention(r.holder))
+
+    async def open_template(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """Enviar modelo (on a card, or in a hint): the modal, or why it cannot open."""
+        user = _str((body.get("user") or {}).get("id"))
+        trigger, value = _str(body.get("trigger_id")), _str(action.get("value"))
+        if user is None or trigger is None:
+            return
+        answer = await self.templates.open(trigger, value or "")
+        if answer is not None:
+            channel = _str((body.get("channel") or {}).get("id")) or _str(
+                (body.get("container") or {}).get("channel_id"))
+            await self._tell(user, answer, channel=channel,
+                             response_url=_str(body.get("response_url")), prefer_channel=True)
 
     async def pick(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         """Someone picked a colleague in a card's Transferir menu."""

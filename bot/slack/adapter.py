@@ -24,8 +24,12 @@ from bot.slack.files import SlackFiles
 from bot.slack.home import HomeTab
 from bot.slack.identity import Identities
 from bot.slack.notifier import CardNotifier
+from bot.slack.templates import CALLBACK as TEMPLATE_CALLBACK
+from bot.slack.templates import OPEN as TEMPLATE_OPEN
+from bot.slack.templates import TemplatePicker
 from bot.slack.thread import ThreadBridge
 from bot.slack.web import SlackEndpoint
+from bot.whatsapp.templates import Templates
 from handoff.backends import Backend
 from handoff.delivery import Dispatcher
 from handoff.manager import SessionManager
@@ -39,7 +43,8 @@ class Slack:
     def __init__(self, settings: Settings, *, manager: SessionManager, backend: Backend,
                  http: Callable[[], aiohttp.ClientSession], background: Background,
                  dispatcher: Dispatcher, on_failure: Callable[[], None],
-                 media: MediaSource | None = None) -> None:
+                 media: MediaSource | None = None,
+                 templates: Templates | None = None) -> None:
         token = secret(settings.slack_bot_token) or ""
         signing_secret = secret(settings.slack_signing_secret) or ""
         self.settings = settings
@@ -47,10 +52,12 @@ class Slack:
         self.api = SlackApi(settings.slack_api_url, token, http, on_failure=on_failure)
         self.identities = Identities(self.api)
         self.bot = BotUser()
+        self.templates = TemplatePicker(manager, self.api, self.identities, templates)
         self.actions = SlackActions(manager, backend.claims, backend.ledger, self.api,
-                                    self.identities)
+                                    self.identities, self.templates)
         self.notifier = CardNotifier(manager, self.api, self.identities,
-                                     settings.slack_escalation_channel, backend.ledger)
+                                     settings.slack_escalation_channel, backend.ledger,
+                                     templates=templates is not None)
         self.home = HomeTab(manager, backend.store, self.api, self.identities, self.actions,
                             self.background, settings.slack_supervisors)
         self.bolt: AsyncApp = build_bolt(
@@ -59,13 +66,30 @@ class Slack:
             home=self.home, bot=self.bot)
         self.endpoint = SlackEndpoint(self.bolt, signing_secret)
         self.socket: AsyncSocketModeHandler | None = None
-        self.thread = ThreadBridge(manager, self.api, self.identities, backend.ledger)
+        self.thread = ThreadBridge(manager, self.api, self.identities, backend.ledger,
+                                   templates=templates is not None)
         #: Files attendants post in a thread, fetched for the customer sender.
         self.files = SlackFiles(self.api, http, token, max_bytes=settings.handoff_media_max_bytes)
         self.feed = SlackFeed(self.notifier, self.thread, self.home, self.identities, self.api,
                               oncall=settings.slack_oncall,
                               supervisors=settings.slack_supervisors, media=media)
         self.feed.subscribe(dispatcher)
+
+        @self.bolt.action(TEMPLATE_OPEN)
+        async def open_template(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+            await ack()
+            self.background.spawn(self.actions.open_template(body, action),
+                                  name="slack_template_open")
+
+        @self.bolt.view(TEMPLATE_CALLBACK)
+        async def template_chosen(ack: Any, body: dict[str, Any]) -> None:
+            # Checked against the templates already known and queued in the outbox (Redis
+            # only): Slack waits for the answer to close the modal or show what is wrong.
+            errors = await self.templates.submitted(body)
+            if errors:
+                await ack(response_action="errors", errors=errors)
+            else:
+                await ack()
 
         @self.bolt.event("message")
         async def on_message(ack: Any, event: dict[str, Any]) -> None:
@@ -112,6 +136,7 @@ class Slack:
 
     async def lifecycle(self, app: web.Application) -> AsyncIterator[None]:
         self.background.spawn(self.check_token(), name="slack_auth_test")
+        self.background.spawn(self.templates.warm(), name="whatsapp_templates")
         app_token = secret(self.settings.slack_app_token)
         if app_token:
             self.background.spawn(self.connect_socket(app_token), name="slack_socket")

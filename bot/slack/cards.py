@@ -18,6 +18,8 @@ from handoff.watch import window_closes
 TAKE = "handoff_assumir"
 RELEASE = "handoff_liberar"
 TRANSFER = "handoff_transferir"
+#: Opens the "Enviar modelo" modal (the same id as `bot.slack.templates.OPEN`).
+TEMPLATE_OPEN = "handoff_modelo_abrir"
 
 _MAX_MESSAGE = 500
 _MAX_MESSAGES = 5
@@ -56,6 +58,8 @@ class CardView:
     messages: list[str] = field(default_factory=list)
     #: When the card is drawn (whether the customer's window is still open).
     now: float = 0.0
+    #: Approved templates can be sent (the card offers Enviar modelo).
+    templates: bool = False
 
     def key(self) -> tuple[Any, ...]:
         """Equal keys draw the same card: no `chat.update` needed between them."""
@@ -119,14 +123,16 @@ def card(view: CardView) -> tuple[str, list[dict[str, Any]]]:
             messages=quoted or texts.SLACK_NO_MESSAGES)}},
         {"type": "context", "elements": [{"type": "mrkdwn", "text": _status(view)}]},
     ]
+    template = [_button(texts.SLACK_BUTTON_TEMPLATE, TEMPLATE_OPEN, s.phone)] \
+        if view.templates else []
     if s.mode is Mode.PAUSED:
         blocks.append({"type": "actions", "block_id": "handoff_actions", "elements": [
-            _button(texts.SLACK_BUTTON_TAKE, TAKE, s.phone, "primary")]})
+            _button(texts.SLACK_BUTTON_TAKE, TAKE, s.phone, "primary"), *template]})
     elif s.mode is Mode.HUMAN:
         blocks.append({"type": "actions", "block_id": "handoff_actions", "elements": [
             _button(texts.SLACK_BUTTON_RELEASE, RELEASE, s.phone),
             {"type": "users_select", "action_id": TRANSFER, "placeholder": {
-                "type": "plain_text", "text": texts.SLACK_TRANSFER_PLACEHOLDER}}]})
+                "type": "plain_text", "text": texts.SLACK_TRANSFER_PLACEHOLDER}}, *template]})
     return texts.SLACK_CARD_TEXT[mode].format(phone=s.phone), blocks
 
 

@@ -40,6 +40,7 @@ from handoff.events import (
     PageDue,
     ReminderDue,
     SendFailed,
+    TemplateSent,
     Told,
     Transferred,
     WindowClosed,
@@ -83,6 +84,7 @@ class SlackFeed:
         d.on(ModeChanged, "card", self._guard(self.notifier.changed))
         d.on(Transferred, "card", self._guard(self.notifier.transferred))
         d.on(WindowDue, "card", self._guard(self.notifier.window))
+        d.on(TemplateSent, "thread", self._guard(self.template_sent))
         d.on(CustomerMessage, "thread", self._guard(self.customer_message))
         d.on(AttendantWrote, "reply", self._guard(self.thread.written))
         d.on(HandedBack, "thread", self._guard(self.handed_back))
@@ -157,6 +159,11 @@ class SlackFeed:
             sups = " ".join(mention(u) for u in self.supervisors)
             text = texts.PAGE_2.format(oncall=oncall, supervisors=sups, who=who, wait=wait)
         await self.notifier.line(event.phone, text, broadcast=True)
+
+    async def template_sent(self, event: TemplateSent) -> None:
+        who = await self.identities.mention(event.attendant) or escape(event.attendant)
+        await self.notifier.line(event.phone, texts.SLACK_TEMPLATE_SENT.format(
+            name=escape(event.name), who=who, text=escape(event.text)))
 
     async def told(self, event: CustomerTold) -> None:
         if event.what == Told.HOLDING and event.sent:

@@ -77,6 +77,12 @@ class Identities:
         self._user[identity] = (user_id, now)
         return identity
 
+    def known(self, user_id: str) -> str:
+        """The attendant behind `user_id` if already known, else the id itself (no Slack
+        call: for answers that cannot wait)."""
+        cached = self._attendant.get(user_id)
+        return cached[0] if cached else user_id
+
     async def name(self, user_id: str) -> str | None:
         """The name Slack shows for `user_id` (display name, else real name), if any."""
         cached = self._names.get(user_id)

@@ -91,7 +91,8 @@ class CardNotifier:
     """Posts, updates and threads the escalation cards."""
 
     def __init__(self, manager: SessionManager, api: SlackApi, identities: Identities,
-                 channel: str | None, ledger: Ledger) -> None:
+                 channel: str | None, ledger: Ledger, *, templates: bool = False) -> None:
+        self.templates = templates
         self.manager = manager
         self.api = api
         self.identities = identities
@@ -297,7 +298,8 @@ class CardNotifier:
         if session.mode is Mode.AGENT and last is not None:
             actor = await self.identities.mention(last.actor)
         recent = await self.manager.recent_texts(session.phone)
-        return CardView(session, last, holder, actor, recent, self.manager.clock())
+        return CardView(session, last, holder, actor, recent, self.manager.clock(),
+                        self.templates)
 
     async def _line(self, current: Card, text: str, *, broadcast: bool = False) -> None:
         params: dict[str, Any] = {"channel": current.channel, "thread_ts": current.ts,

@@ -142,3 +142,23 @@ SLACK_MEDIA_TOO_LARGE = ("📎 *{who}* enviou {kind} de {size}, acima do limite 
 SLACK_MEDIA_FAILED = ("📎 *{who}* enviou {kind}, mas não foi possível baixar o arquivo "
                       "({reason}).{note}")
 SLACK_MEDIA_NOTE = " Legenda: {caption}"
+
+# Approved templates (the "Enviar modelo" modal, /modelo)
+SLACK_BUTTON_TEMPLATE = "Enviar modelo"
+SLACK_TEMPLATE_TITLE = "Enviar modelo"
+SLACK_TEMPLATE_SUBMIT = "Enviar"
+SLACK_TEMPLATE_CLOSE = "Cancelar"
+SLACK_TEMPLATE_INTRO = ("Fora da janela de 24h só um modelo aprovado chega ao cliente "
+                        "{phone}. Escolha o modelo e preencha as variáveis do texto.")
+SLACK_TEMPLATE_PICK = "Modelo"
+SLACK_TEMPLATE_VARIABLES = "Variáveis, uma por linha ({{1}}, {{2}}, …)"
+SLACK_TEMPLATE_NONE = ("Não encontrei modelos aprovados nesta conta do WhatsApp "
+                       "(WHATSAPP_BUSINESS_ACCOUNT_ID).")
+SLACK_TEMPLATE_OFF = ("Modelos não estão configurados: defina WHATSAPP_BUSINESS_ACCOUNT_ID e a "
+                      "WhatsApp Cloud API.")
+SLACK_TEMPLATE_UNAVAILABLE = "⚠️ Não consegui ler os modelos da conta agora. Tente de novo."
+SLACK_TEMPLATE_COUNT = "Este modelo pede {want} variável(is); você informou {got}."
+SLACK_TEMPLATE_GONE = "Este modelo não está mais disponível; escolha outro."
+SLACK_TEMPLATE_EMPTY = "Uma variável não pode ficar em branco."
+SLACK_TEMPLATE_USAGE = "Uso: /modelo <telefone>"
+SLACK_TEMPLATE_SENT = "📨 Modelo *{name}* enviado por {who}: {text}"

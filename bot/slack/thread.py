@@ -20,6 +20,7 @@ from bot.slack.client import SlackApi, SlackError
 from bot.slack.identity import Identities
 from bot.slack.markup import to_whatsapp
 from bot.slack.notifier import thread_key
+from bot.slack.templates import OPEN as TEMPLATE_OPEN
 from handoff.events import AttendantWrote
 from handoff.ledger import Ledger
 from handoff.machine import Outcome, Sender
@@ -64,7 +65,8 @@ class ThreadBridge:
     """Thread replies → the customer (through the outbox)."""
 
     def __init__(self, manager: SessionManager, api: SlackApi, identities: Identities,
-                 ledger: Ledger) -> None:
+                 ledger: Ledger, *, templates: bool = False) -> None:
+        self.templates = templates
         self.manager = manager
         self.api = api
         self.identities = identities
@@ -117,7 +119,8 @@ class ThreadBridge:
         closes = window_closes(session)
         if closes is not None and self.manager.clock() >= closes:
             await self._hint(channel, thread, user, phone, texts.THREAD_WINDOW_CLOSED.format(
-                phone=phone, time=slack_time(closes)), button=False)
+                phone=phone, time=slack_time(closes)),
+                button=(TEMPLATE_OPEN, texts.SLACK_BUTTON_TEMPLATE) if self.templates else None)
             return
         if session.mode is Mode.PAUSED:
             taken = await self.manager.takeover(phone, attendant, source=Source.SLACK)
@@ -141,14 +144,14 @@ class ThreadBridge:
             if event.files else None)
 
     async def _hint(self, channel: str, thread: str, user: str, phone: str, text: str, *,
-                    button: bool = True) -> None:
+                    button: tuple[str, str] | None = (TAKE, texts.SLACK_BUTTON_TAKE)) -> None:
         """Only the replier sees it, with the button that would let them answer."""
         blocks: list[dict[str, Any]] = [{"type": "section",
                                          "text": {"type": "mrkdwn", "text": text}}]
-        if button:
+        if button is not None:
             blocks.append({"type": "actions", "elements": [{
-                "type": "button", "action_id": TAKE, "value": phone, "style": "primary",
-                "text": {"type": "plain_text", "text": texts.SLACK_BUTTON_TAKE}}]})
+                "type": "button", "action_id": button[0], "value": phone, "style": "primary",
+                "text": {"type": "plain_text", "text": button[1]}}]})
         try:
             await self.api.call("chat.postEphemeral", channel=channel, user=user,
                                 thread_ts=thread, text=text, blocks=blocks)

@@ -70,7 +70,9 @@ async def history(request: web.Request) -> web.Response:
 async def _action_params(request: web.Request) -> tuple[str | None, bool, str]:
     """`attendant_id` and `force` from the query or a JSON body; `?source=cli` from the CLI."""
     body = await read_json(request, optional=True)
-    attendant = request.query.get("attendant_id") or field(body, "attendant_id", str, "texto")
+    # The body's field is checked even when the query's wins: a wrong type is a 400 either way.
+    in_body = field(body, "attendant_id", str, "texto")
+    attendant = request.query.get("attendant_id") or in_body
     force = field(body, "force", bool, "booleano") or False
     if request.query.get("force", "").lower() in ("true", "1", "yes"):
         force = True

@@ -92,6 +92,26 @@ class Outbound:
                             detail=str(exc) or type(exc).__name__)
         return await self._sent(phone, wamid, context)
 
+    async def send_template(self, phone: str, name: str, language: str,
+                            params: list[str]) -> Delivery:
+        """An approved template (the only thing that reaches a customer outside the window)."""
+        client = self.client
+        to = await self.ledger.get(address_key(phone)) or phone
+        context: dict[str, Any] = {"phone": phone, "sender": "human", "template": name}
+        try:
+            wamid = await with_backoff(
+                lambda: client.send_template(to, name, language, params),
+                what="whatsapp.send_template", attempts=self.tuning.send_attempts,
+                base=self.tuning.send_backoff, **context)
+        except SendFailed as exc:
+            log.error("whatsapp_send_failed", extra={**context, "code": exc.code,
+                                                     "status": exc.status, "detail": exc.detail})
+            return Delivery(False, reason=NotSent.REFUSED, code=exc.code, detail=exc.detail)
+        except (RetryLater, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            return Delivery(False, reason=NotSent.UNREACHABLE,
+                            detail=str(exc) or type(exc).__name__)
+        return await self._sent(phone, wamid, context)
+
     async def send_file(self, phone: str, open_file: FileOpener, *, caption: str | None,
                         sender: str = "human") -> Delivery:
         """Upload a file to the Graph API and send it as its kind; retried like a text."""

@@ -24,6 +24,7 @@ ERROR_TITLES = {
     131047: "Re-engagement message",
     131026: "Message Undeliverable",
     190: "Error validating access token",
+    132000: "Template Param Count Mismatch",
 }
 
 
@@ -76,6 +77,9 @@ class FakeGraph:
         self.downloads = 0
         #: Files uploaded to `POST /{phone-number-id}/media`: media id → (bytes, type, name).
         self.uploaded: dict[str, tuple[bytes, str, str]] = {}
+        #: The account's templates, as `message_templates` lists them (two per page).
+        self.templates: list[dict[str, Any]] = []
+        self.template_lists = 0
 
     @property
     def sends(self) -> list[Sent]:
@@ -98,6 +102,7 @@ class FakeGraph:
         app.router.add_post("/{version}/{phone_number_id}/messages", self._messages)
         app.router.add_get("/{version}/{media_id}", self._media_url)
         app.router.add_post("/{version}/{phone_number_id}/media", self._upload)
+        app.router.add_get("/{version}/{waba_id}/message_templates", self._templates)
         app.router.add_get("/download/{media_id}", self._download)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -120,6 +125,9 @@ class FakeGraph:
             failure = self._plan.popleft()
             self.requests.append(Sent(phone_number_id, auth, body, False))
             return self._error(failure)
+        if body.get("type") == "template" and not self._template_ok(body.get("template") or {}):
+            self.requests.append(Sent(phone_number_id, auth, body, False))
+            return self._error(Failure(400, 132000))
         wamid = f"wamid.OUT{next(self._ids):04d}"
         self.requests.append(Sent(phone_number_id, auth, body, True, wamid))
         to = body.get("to") or body.get("recipient")
@@ -128,6 +136,16 @@ class FakeGraph:
             "contacts": [{"input": to, "wa_id": to}],
             "messages": [{"id": wamid}],
         })
+
+    async def _templates(self, request: web.Request) -> web.Response:
+        self.template_lists += 1
+        start = int(request.query.get("after") or 0)
+        page = self.templates[start:start + 2]
+        body: dict[str, Any] = {"data": page, "paging": {"cursors": {}}}
+        if start + 2 < len(self.templates):
+            body["paging"]["next"] = (f"{self.url}/{request.match_info['waba_id']}"
+                                      f"/message_templates?after={start + 2}")
+        return web.json_response(body)
 
     async def _upload(self, request: web.Request) -> web.Response:
         """A multipart upload (`messaging_product`, `type`, `file`): the new media id."""
@@ -178,6 +196,20 @@ class FakeGraph:
             return web.Response(status=500)
         self.downloads += 1
         return web.Response(body=found[0], content_type=found[1].split(";")[0])
+
+    def _template_ok(self, template: dict[str, Any]) -> bool:
+        """Meta's check: an approved template whose body gets as many values as it has
+        placeholders."""
+        for t in self.templates:
+            if (t.get("name") == template.get("name") and t.get("status") == "APPROVED"
+                    and t.get("language") == (template.get("language") or {}).get("code")):
+                body = next((c.get("text", "") for c in t.get("components", [])
+                             if c.get("type") == "BODY"), "")
+                want = body.count("{{")
+                got = sum(len(c.get("parameters", [])) for c in template.get("components", [])
+                          if c.get("type") == "body")
+                return want == got
+        return False
 
     def _error(self, failure: Failure) -> web.Response:
         headers = {}

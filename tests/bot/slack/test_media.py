@@ -89,9 +89,11 @@ async def test_photo_voice_note_and_pdf_arrive_as_files_in_order(
     assert [(f["name"], f["data"]) for f in voice.files] == [("voice.ogg", VOICE)]
     assert [(f["name"], f["data"]) for f in pdf.files] == [("boleto-4521.pdf", PDF)]
     _, body = await r.running.json("GET", f"/session/{PHONE}/messages")
-    media = [m.get("media") for m in body["messages"] if m["sender"] == "customer"]
-    assert media[-5]["kind"] == "image" and media[-5]["id"] == "m-photo"
-    assert media[-3]["kind"] == "voice" and media[-4] is None
+    media = [m["media"] for m in body["messages"] if m["sender"] == "customer"]
+    assert media[-5] == {"type": "image", "mime_type": "image/jpeg", "filename": None,
+                         "caption": "nota fiscal"}
+    assert media[-3]["type"] == "voice" and media[-4] is None
+    assert media[-2]["filename"] == "boleto-4521.pdf"
 
 
 async def test_too_large_or_gone_is_said_in_a_line(

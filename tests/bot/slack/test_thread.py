@@ -302,7 +302,9 @@ async def test_a_holders_files_reach_the_customer(
     _, body = await r.running.json("GET", f"/session/{PHONE}/messages")
     mine = [m for m in body["messages"] if m["sender"] == "human"]
     assert mine[0]["text"].endswith("[arquivo] boleto-4521.pdf, foto.jpg")
-    assert [f["name"] for f in mine[0]["media"]["files"]] == ["boleto-4521.pdf", "foto.jpg"]
+    assert mine[0]["media"] == {"type": "document", "mime_type": "application/pdf",
+                                "filename": "boleto-4521.pdf",
+                                "caption": "Segue o boleto (https://loja.com/b)"}
 
 
 async def test_a_non_holders_file_is_not_sent(
