@@ -13,6 +13,7 @@ from bot import logs
 from bot.app import create_app
 from bot.settings import Settings
 from bot.web import texts as web_texts
+from handoff.hours import BadSchedule
 
 log = logging.getLogger("handoff")
 
@@ -40,7 +41,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     log.info("starting", extra={"host": host, "port": port,
                                 "store": "redis" if settings.redis_url else "memory"})
-    web.run_app(create_app(settings), host=host, port=port, shutdown_timeout=5,
+    try:
+        app = create_app(settings)
+    except BadSchedule as exc:
+        print(web_texts.BAD_SCHEDULE.format(reason=exc), file=sys.stderr)
+        return 2
+    web.run_app(app, host=host, port=port, shutdown_timeout=5,
                 access_log_class=logs.AccessLogger, print=None, handle_signals=True)
     log.info("stopped")
     return 0

@@ -42,6 +42,7 @@ from bot.whatsapp.tuning import Tuning
 from handoff.backends import Backend, memory_backend, redis_backend
 from handoff.delivery import Dispatcher, keep_trimmed
 from handoff.escalation import EscalationDetector
+from handoff.hours import BusinessHours
 from handoff.ledger import DEFAULT_TTL
 from handoff.manager import SessionManager
 
@@ -63,6 +64,9 @@ def build_backend(settings: Settings) -> Backend:
 def create_app(settings: Settings | None = None) -> web.Application:
     """Everything the process serves, wired from `settings` (read from the environment)."""
     settings = settings or Settings()
+    hours = BusinessHours.build(settings.handoff_business_hours, settings.handoff_timezone,
+                                settings.handoff_holidays_region,
+                                settings.handoff_extra_holidays)
     metrics = Metrics()
     app = web.Application(client_max_size=MAX_BODY,
                           middlewares=[timing_middleware(metrics), error_middleware,
@@ -104,13 +108,13 @@ def create_app(settings: Settings | None = None) -> web.Application:
                                                    backend.claims)
         slack = Slack(settings, manager=manager, backend=backend, http=http,
                       background=background, dispatcher=dispatchers[slack_feed.GROUP],
-                      media=media, templates=templates,
+                      media=media, templates=templates, hours=hours,
                       on_failure=metrics.outbound_failures.labels("slack").inc)
     failures = metrics.outbound_failures.labels("whatsapp" if cloud else "relay")
     reach = Reach(manager, backend.ledger, cloud=cloud, relay=relay,
                   origin_ttl=tuning.status_ttl, on_failure=failures.inc,
                   files=slack.files if slack else None)
-    CustomerSender(manager, reach, settings.handoff_holding_message).subscribe(
+    CustomerSender(manager, reach, settings.handoff_holding_message, hours).subscribe(
         dispatchers[customer.GROUP])
     metrics.subscribe(dispatchers[Metrics.GROUP])
 
@@ -146,7 +150,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.add_routes(webhook.routes)
     app.add_routes(sessions.routes)
     setup_slack(app, slack)
-    setup_monitor(app, manager, settings)
+    setup_monitor(app, manager, settings, hours)
     setup_whatsapp(app, settings, manager=manager, inbox=backend.inbox, ledger=backend.ledger,
                    reach=reach, tuning=tuning)
     setup_dashboard(app)

@@ -8,6 +8,8 @@ crashes.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.reach import Reach
 from bot.whatsapp import texts as wa_texts
 from handoff.delivery import Dispatcher
@@ -20,6 +22,7 @@ from handoff.events import (
     TemplateRequested,
     Told,
 )
+from handoff.hours import BusinessHours
 from handoff.machine import Sender
 from handoff.manager import SessionManager
 from handoff.model import Source
@@ -30,21 +33,37 @@ GROUP = "customer"
 class CustomerSender:
     """Subscribes to the events that mean "tell the customer"."""
 
-    def __init__(self, manager: SessionManager, reach: Reach, holding_message: str) -> None:
+    def __init__(self, manager: SessionManager, reach: Reach, holding_message: str,
+                 hours: BusinessHours | None = None) -> None:
         self.manager = manager
         self.reach = reach
         self.holding_message = holding_message
+        self.hours = hours
 
     def subscribe(self, dispatcher: Dispatcher) -> None:
         dispatcher.on(AttendantMessage, "send", self.attendant_message)
         dispatcher.on(HoldingDue, "holding", self.holding)
         dispatcher.on(ModeChanged, "auto_release", self.auto_release)
+        dispatcher.on(ModeChanged, "out_of_hours", self.out_of_hours)
         dispatcher.on(TemplateRequested, "template", self.template)
 
     async def attendant_message(self, event: AttendantMessage) -> None:
         await self.reach.send(event.phone, event.text, sender=Sender.HUMAN,
                               attendant=event.attendant, origin=event.origin,
                               media=event.media)
+
+    async def out_of_hours(self, event: ModeChanged) -> None:
+        """A customer who asks for a person while the team is closed is told when it is back."""
+        hours = self.hours
+        if event.event != Happening.ESCALATION_REQUESTED or hours is None or \
+                hours.is_open(event.at):
+            return
+        opening = hours.next_opening(event.at)
+        if opening is None:
+            return
+        now = datetime.fromtimestamp(event.at, hours.zone)
+        await self.reach.send(event.phone, wa_texts.OUT_OF_HOURS.format(
+            when=wa_texts.when_back(opening.at, now)), sender=Sender.AGENT)
 
     async def template(self, event: TemplateRequested) -> None:
         await self.reach.send_template(event)

@@ -26,6 +26,7 @@ from handoff.events import (
     ReminderDue,
     WindowDue,
 )
+from handoff.hours import BusinessHours
 from handoff.manager import SessionManager
 from handoff.model import Mode, Source
 from handoff.store import StoreUnavailable
@@ -40,9 +41,13 @@ CLAIM_TTL = 7 * 24 * 3600.0
 class Monitor:
     """Runs `tick` every `HANDOFF_MONITOR_INTERVAL_SECONDS` from the app's lifecycle."""
 
-    def __init__(self, manager: SessionManager, settings: Settings) -> None:
+    def __init__(self, manager: SessionManager, settings: Settings,
+                 hours: BusinessHours | None = None) -> None:
         self.manager = manager
         self.settings = settings
+        self.hours = hours
+        #: The ladder waits for opening time unless someone is on call after hours.
+        self.ladder_hours = None if settings.slack_oncall_after_hours else hours
         self.thresholds = Thresholds(settings.handoff_paused_alert_seconds,
                                      settings.handoff_idle_alert_seconds,
                                      settings.handoff_idle_release_seconds,
@@ -65,7 +70,7 @@ class Monitor:
         sessions = (await self.manager.list_active(Mode.PAUSED)
                     + await self.manager.list_active(Mode.HUMAN))
         raised = []
-        for alert in due(sessions, self.manager.clock(), self.thresholds):
+        for alert in due(sessions, self.manager.clock(), self.thresholds, self.ladder_hours):
             if await self._still_due(alert) and await self._raise(alert):
                 raised.append(alert)
         return raised
@@ -97,7 +102,8 @@ class Monitor:
         actor: str | None = "monitor"
         if alert.kind is AlertKind.PAGE:
             line = Happening.PAGE_1 if alert.step == 1 else Happening.PAGE_2
-            event = PageDue(s.phone, now, alert.step, waited, name)
+            closed = self.hours is not None and not self.hours.is_open(now)
+            event = PageDue(s.phone, now, alert.step, waited, name, closed)
         elif alert.kind is AlertKind.HOLDING:
             event = HoldingDue(s.phone, now, waited, name)
         elif alert.kind is AlertKind.REMINDER:
@@ -120,9 +126,10 @@ class Monitor:
 MONITOR = web.AppKey("monitor", Monitor)
 
 
-def setup_monitor(app: web.Application, manager: SessionManager, settings: Settings) -> None:
+def setup_monitor(app: web.Application, manager: SessionManager, settings: Settings,
+                  hours: BusinessHours | None = None) -> None:
     """Run the monitor for as long as the app runs."""
-    monitor = Monitor(manager, settings)
+    monitor = Monitor(manager, settings, hours)
     app[MONITOR] = monitor
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

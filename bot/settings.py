@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     slack_escalation_channel: str | None = None
     slack_oncall: str | None = None
     slack_supervisors: CommaList = []
+    slack_oncall_after_hours: str | None = None
 
     whatsapp_verify_token: SecretStr | None = None
     whatsapp_app_secret: SecretStr | None = None
@@ -57,10 +58,15 @@ class Settings(BaseSettings):
     handoff_dedupe_ttl_seconds: float = Field(8 * 24 * 3600, ge=0)
     handoff_outbox_shards: int = Field(DEFAULT_SHARDS, ge=1, le=256)
     handoff_window_warning_seconds: float = Field(3600.0, ge=0)
+    handoff_business_hours: str | None = None
+    handoff_timezone: str = "America/Sao_Paulo"
+    handoff_holidays_region: str | None = None
+    handoff_extra_holidays: CommaList = []
     handoff_media_max_bytes: int = Field(25 * 1024 * 1024, ge=1)
     handoff_transcript_max: int = Field(TRANSCRIPT_MAX, ge=1, le=100_000)
 
-    @field_validator("slack_supervisors", "handoff_escalation_keywords", mode="before")
+    @field_validator("slack_supervisors", "handoff_escalation_keywords",
+                     "handoff_extra_holidays", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):

@@ -149,6 +149,8 @@ class PageDue(DomainEvent):
     step: int
     waited: float
     name: str | None = None
+    #: Raised while the team is closed (after-hours on-call is paged instead).
+    after_hours: bool = False
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from handoff.hours import BusinessHours
 from handoff.machine import last_activity
 from handoff.model import Mode, Session
 
@@ -71,11 +72,17 @@ class Alert:
         return self.session.phone
 
 
-def ladder(session: Session, now: float, t: Thresholds) -> list[Alert]:
-    """Steps due for a waiting customer, in order: page, page with supervisors, holding."""
+def ladder(session: Session, now: float, t: Thresholds,
+           hours: BusinessHours | None = None) -> list[Alert]:
+    """Steps due for a waiting customer, in order: page, page with supervisors, holding.
+
+    With `hours`, the wait counts from when the team opened (a customer who asked at 3 a.m.
+    is paged about from opening time, not woken-up-for).
+    """
     if session.mode is not Mode.PAUSED or not session.paused_at or t.paused_alert <= 0:
         return []
-    waited = now - session.paused_at
+    since = hours.opened_since(session.paused_at, now) if hours else session.paused_at
+    waited = now - since
     steps = [AlertKind.PAGE, AlertKind.PAGE, AlertKind.HOLDING]
     return [Alert(kind, session, f"ladder:{session.phone}:{session.paused_at!r}:{n}", waited, n)
             for n, kind in enumerate(steps, start=1) if waited >= n * t.paused_alert]
@@ -98,8 +105,10 @@ def watchdog(session: Session, now: float, t: Thresholds) -> list[Alert]:
     return out
 
 
-def due(sessions: Iterable[Session], now: float, t: Thresholds) -> list[Alert]:
+def due(sessions: Iterable[Session], now: float, t: Thresholds,
+        hours: BusinessHours | None = None) -> list[Alert]:
+    """What is due now; `hours` when the ladder waits for opening time."""
     out: list[Alert] = []
     for s in sessions:
-        out += ladder(s, now, t) + watchdog(s, now, t) + window(s, now, t)
+        out += ladder(s, now, t, hours) + watchdog(s, now, t) + window(s, now, t)
     return out

@@ -32,6 +32,7 @@ from bot.slack.web import SlackEndpoint
 from bot.whatsapp.templates import Templates
 from handoff.backends import Backend
 from handoff.delivery import Dispatcher
+from handoff.hours import BusinessHours
 from handoff.manager import SessionManager
 
 log = logging.getLogger("handoff.slack")
@@ -44,7 +45,8 @@ class Slack:
                  http: Callable[[], aiohttp.ClientSession], background: Background,
                  dispatcher: Dispatcher, on_failure: Callable[[], None],
                  media: MediaSource | None = None,
-                 templates: Templates | None = None) -> None:
+                 templates: Templates | None = None,
+                 hours: BusinessHours | None = None) -> None:
         token = secret(settings.slack_bot_token) or ""
         signing_secret = secret(settings.slack_signing_secret) or ""
         self.settings = settings
@@ -57,7 +59,7 @@ class Slack:
                                     self.identities, self.templates)
         self.notifier = CardNotifier(manager, self.api, self.identities,
                                      settings.slack_escalation_channel, backend.ledger,
-                                     templates=templates is not None)
+                                     templates=templates is not None, hours=hours)
         self.home = HomeTab(manager, backend.store, self.api, self.identities, self.actions,
                             self.background, settings.slack_supervisors)
         self.bolt: AsyncApp = build_bolt(
@@ -72,7 +74,8 @@ class Slack:
         self.files = SlackFiles(self.api, http, token, max_bytes=settings.handoff_media_max_bytes)
         self.feed = SlackFeed(self.notifier, self.thread, self.home, self.identities, self.api,
                               oncall=settings.slack_oncall,
-                              supervisors=settings.slack_supervisors, media=media)
+                              supervisors=settings.slack_supervisors, media=media,
+                              after_hours=settings.slack_oncall_after_hours)
         self.feed.subscribe(dispatcher)
 
         @self.bolt.action(TEMPLATE_OPEN)

@@ -41,6 +41,12 @@ def slack_time(ts: float) -> str:
     return f"<!date^{int(ts)}^{{time}}|{fallback}>"
 
 
+def slack_day_time(ts: float) -> str:
+    """A day and time each reader sees in their own zone ("segunda-feira às 08:00")."""
+    fallback = datetime.fromtimestamp(ts, UTC).strftime("%d/%m %H:%M UTC")
+    return f"<!date^{int(ts)}^{{date_long_pretty}} {{time}}|{fallback}>"
+
+
 def slack_since(ts: float) -> str:
     """A time plus Slack's live "n minutes ago", so the wait stays true on an old card."""
     fallback = datetime.fromtimestamp(ts, UTC).strftime("%H:%M UTC")
@@ -60,6 +66,8 @@ class CardView:
     now: float = 0.0
     #: Approved templates can be sent (the card offers Enviar modelo).
     templates: bool = False
+    #: Out of hours: when the team opens again (a waiting customer's card says so).
+    opens: float | None = None
 
     def key(self) -> tuple[Any, ...]:
         """Equal keys draw the same card: no `chat.update` needed between them."""
@@ -67,11 +75,14 @@ class CardView:
         closes = window_closes(s)
         return (s.mode, s.human_attendant, s.paused_at, s.taken_at, self.holder, self.actor,
                 self.last.at if self.last else None, tuple(self.messages),
-                s.profile_name, closes, closes is not None and self.now >= closes)
+                s.profile_name, closes, closes is not None and self.now >= closes, self.opens)
 
 
 def _status(view: CardView) -> str:
     s = view.session
+    if s.mode is Mode.PAUSED and view.opens is not None:
+        return texts.SLACK_STATUS_CLOSED.format(time=slack_since(s.paused_at or s.updated_at),
+                                                opens=slack_day_time(view.opens))
     if s.mode is Mode.PAUSED:
         return texts.SLACK_STATUS_PAUSED.format(time=slack_since(s.paused_at or s.updated_at))
     if s.mode is Mode.HUMAN:

@@ -70,7 +70,9 @@ class SlackFeed:
 
     def __init__(self, notifier: CardNotifier, thread: ThreadBridge, home: HomeTab,
                  identities: Identities, api: SlackApi, *, oncall: str | None,
-                 supervisors: Iterable[str], media: MediaSource | None = None) -> None:
+                 supervisors: Iterable[str], media: MediaSource | None = None,
+                 after_hours: str | None = None) -> None:
+        self.after_hours = after_hours
         self.notifier = notifier
         self.media = media
         self.thread = thread
@@ -151,7 +153,8 @@ class SlackFeed:
         await self.notifier.line(event.phone, await self.notifier.summary_line(event.summary))
 
     async def page(self, event: PageDue) -> None:
-        oncall = mention(self.oncall) if self.oncall else texts.ONCALL_NOBODY
+        paged = self.after_hours if event.after_hours and self.after_hours else self.oncall
+        oncall = mention(paged) if paged else texts.ONCALL_NOBODY
         who, wait = customer_name(event.phone, event.name), replies.duration(event.waited)
         if event.step == 1:
             text = texts.PAGE_1.format(oncall=oncall, who=who, wait=wait)

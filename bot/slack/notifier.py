@@ -20,6 +20,7 @@ from bot.slack.cards import CardView, card, change_line, escape, slack_time
 from bot.slack.client import SlackApi, SlackError
 from bot.slack.identity import Identities
 from handoff.events import ModeChanged, Transferred, WindowDue
+from handoff.hours import BusinessHours
 from handoff.ledger import Ledger
 from handoff.manager import SessionManager
 from handoff.model import Event, Mode, Session
@@ -91,8 +92,10 @@ class CardNotifier:
     """Posts, updates and threads the escalation cards."""
 
     def __init__(self, manager: SessionManager, api: SlackApi, identities: Identities,
-                 channel: str | None, ledger: Ledger, *, templates: bool = False) -> None:
+                 channel: str | None, ledger: Ledger, *, templates: bool = False,
+                 hours: BusinessHours | None = None) -> None:
         self.templates = templates
+        self.hours = hours
         self.manager = manager
         self.api = api
         self.identities = identities
@@ -298,8 +301,12 @@ class CardNotifier:
         if session.mode is Mode.AGENT and last is not None:
             actor = await self.identities.mention(last.actor)
         recent = await self.manager.recent_texts(session.phone)
-        return CardView(session, last, holder, actor, recent, self.manager.clock(),
-                        self.templates)
+        now = self.manager.clock()
+        opens = None
+        if self.hours is not None and session.mode is Mode.PAUSED and not self.hours.is_open(now):
+            found = self.hours.next_opening(now)
+            opens = found.at.timestamp() if found else None
+        return CardView(session, last, holder, actor, recent, now, self.templates, opens)
 
     async def _line(self, current: Card, text: str, *, broadcast: bool = False) -> None:
         params: dict[str, Any] = {"channel": current.channel, "thread_ts": current.ts,

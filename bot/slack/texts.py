@@ -27,6 +27,8 @@ SLACK_FIELD_NAME = "*Cliente:*\n{name}"
 SLACK_FIELD_SINCE = "*Aguardando desde:*\n{time}"
 SLACK_LAST_MESSAGES = "*Últimas mensagens:*\n{messages}"
 SLACK_NO_MESSAGES = "_nenhuma mensagem do cliente ainda_"
+SLACK_STATUS_CLOSED = ("🌙 Fora do horário de atendimento: aguardando desde {time}; a equipe "
+                       "volta {opens}")
 SLACK_STATUS_PAUSED = "⏸️ Aguardando atendente desde {time}"
 SLACK_STATUS_HUMAN = "👤 Assumido por {who} às {time}"
 SLACK_STATUS_WAITED = " · esperou {wait}"

@@ -26,3 +26,5 @@ MEMORY_STORE_WARNING = (
 )
 ERR_SIGNATURE = "Assinatura X-Hub-Signature-256 ausente ou inválida."
 ERR_NOT_META = "Corpo assinado pela Meta deve ter \"object\": \"whatsapp_business_account\"."
+BAD_SCHEDULE = ("Horário de atendimento inválido (HANDOFF_BUSINESS_HOURS, HANDOFF_TIMEZONE, "
+                "HANDOFF_HOLIDAYS_REGION ou HANDOFF_EXTRA_HOLIDAYS): {reason}.")

@@ -4,6 +4,8 @@ read in a session; plus the WhatsApp adapter's warnings to operators.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 AGENT_FALLBACK = (
     "No momento não consigo responder. Se quiser falar com uma pessoa, "
     "escreva *atendente* que chamamos alguém da equipe."
@@ -38,3 +40,24 @@ AUTO_RELEASE_CUSTOMER = (
     "Nosso atendente precisou se ausentar e a conversa voltou para o assistente automático. "
     "Se quiser falar com uma pessoa de novo, é só escrever *atendente*."
 )
+
+#: Told to a customer who asks for a person while the team is closed.
+OUT_OF_HOURS = ("Nossa equipe está fora do horário de atendimento agora. Voltamos {when}. "
+                "Sua mensagem fica registrada e uma pessoa vai falar com você assim que "
+                "chegarmos.")
+WEEKDAYS = ("segunda-feira", "terça-feira", "quarta-feira", "quinta-feira", "sexta-feira",
+            "sábado", "domingo")
+
+
+def when_back(opens: datetime, now: datetime) -> str:
+    """"hoje às 13:00", "amanhã às 08:00", "na segunda-feira às 08:00", "em 25/12 às 08:00"."""
+    at = opens.strftime("%H:%M")
+    days = (opens.date() - now.date()).days
+    if days <= 0:
+        return f"hoje às {at}"
+    if days == 1:
+        return f"amanhã às {at}"
+    if days < 7:
+        article = "no" if opens.weekday() >= 5 else "na"
+        return f"{article} {WEEKDAYS[opens.weekday()]} às {at}"
+    return f"em {opens.strftime('%d/%m')} às {at}"
