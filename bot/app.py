@@ -114,7 +114,8 @@ def create_app(settings: Settings | None = None) -> web.Application:
     reach = Reach(manager, backend.ledger, cloud=cloud, relay=relay,
                   origin_ttl=tuning.status_ttl, on_failure=failures.inc,
                   files=slack.files if slack else None)
-    CustomerSender(manager, reach, settings.handoff_holding_message, hours).subscribe(
+    CustomerSender(manager, reach, settings, hours,
+                   slack.identities.display_name if slack else None).subscribe(
         dispatchers[customer.GROUP])
     metrics.subscribe(dispatchers[Metrics.GROUP])
 

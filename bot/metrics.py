@@ -21,7 +21,7 @@ from prometheus_client import (
 
 from handoff.backends import Backend
 from handoff.delivery import Dispatcher
-from handoff.events import Happening, HoldingDue, ModeChanged, PageDue
+from handoff.events import Happening, HoldingDue, ModeChanged, PageDue, Rated
 from handoff.machine import Reason, Sender
 from handoff.manager import MessageResult
 from handoff.model import Mode
@@ -58,6 +58,10 @@ class Metrics:
         self.outbound_failures = Counter("handoff_outbound_failures",
                                          "Slack, WhatsApp and agent calls that failed", ["api"],
                                          registry=r)
+        self.csat = Histogram("handoff_csat", "Customers' ratings after hand-back (3 best)",
+                              ["attendant"], buckets=(1, 2, 3), registry=r)
+        self.queue_length = Gauge("handoff_queue_length", "Customers waiting for a person",
+                                  registry=r)
         self.outbox_length = Gauge("handoff_outbox_length",
                                    "Events kept in the outbox (all shards)", registry=r)
         self.outbox_lag = Gauge("handoff_outbox_lag",
@@ -71,6 +75,7 @@ class Metrics:
         dispatcher.on(ModeChanged, "count", self.on_change)
         dispatcher.on(PageDue, "count", self.on_page)
         dispatcher.on(HoldingDue, "count", self.on_holding)
+        dispatcher.on(Rated, "count", self.on_rated)
 
     def on_message(self, sender: Sender, result: MessageResult) -> None:
         if result.reason is Reason.DUPLICATE or result.session is None:
@@ -92,12 +97,17 @@ class Metrics:
     async def on_page(self, event: PageDue) -> None:
         self.pages.labels(str(event.step)).inc()
 
+    async def on_rated(self, event: Rated) -> None:
+        self.csat.labels(event.attendant or "").observe(event.score)
+
     async def on_holding(self, event: HoldingDue) -> None:
         self.pages.labels("3").inc()
 
     async def render(self, backend: Backend) -> bytes:
         for mode, count in (await backend.store.count_by_mode(time.time())).items():
             self.sessions.labels(mode.value).set(count)
+            if mode is Mode.PAUSED:
+                self.queue_length.set(count)
         stats = await backend.outbox.stats()
         self.outbox_length.set(stats.length)
         for group, g in stats.groups.items():

@@ -90,6 +90,18 @@ class Reach:
             await self.manager.said(phone, Sender.AGENT, text)
         return delivery
 
+    async def ask(self, phone: str, question: str, options: list[tuple[str, str]]) -> Delivery:
+        """A question with reply buttons through the Cloud API; through the relay, the
+        question with its options written out (the relay's own flow reads the answer)."""
+        if self.cloud is not None:
+            delivery = await self.cloud.send_buttons(phone, question, options)
+            await self.report(phone, delivery, None)
+            if delivery.sent:
+                await self.manager.said(phone, Sender.AGENT, question)
+            return delivery
+        lines = "\n".join(f"{n}. {title}" for n, (_, title) in enumerate(options, start=1))
+        return await self.send(phone, f"{question}\n{lines}", sender=Sender.AGENT)
+
     async def send_template(self, event: TemplateRequested) -> Delivery:
         """An approved template: only through the Cloud API (a relay has no templates)."""
         if self.cloud is None:
@@ -166,8 +178,9 @@ class Reach:
                 await self.ledger.put(origin_key(delivery.wamid), origin, self.origin_ttl)
             if origin:
                 event = DeliveryUpdate(phone, now, "sent", delivery.wamid, origin)
-        elif delivery.reason is NotSent.DROPPED:
-            return
+        elif delivery.reason is NotSent.DROPPED or (
+                delivery.reason is NotSent.NO_CHANNEL and origin is None):
+            return  # nothing to tell attendants: no channel was ever configured
         else:
             if self.on_failure is not None and delivery.reason is not NotSent.NO_CHANNEL:
                 self.on_failure()

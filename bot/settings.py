@@ -58,6 +58,14 @@ class Settings(BaseSettings):
     handoff_dedupe_ttl_seconds: float = Field(8 * 24 * 3600, ge=0)
     handoff_outbox_shards: int = Field(DEFAULT_SHARDS, ge=1, le=256)
     handoff_window_warning_seconds: float = Field(3600.0, ge=0)
+    handoff_announce_attendant: bool = True
+    handoff_queue_ack: bool = True
+    handoff_csat: bool = False
+    handoff_queue_message: str = wa_texts.QUEUE
+    handoff_queue_estimate_message: str = wa_texts.QUEUE_ESTIMATE
+    handoff_announce_message: str = wa_texts.ANNOUNCE
+    handoff_csat_question: str = wa_texts.CSAT_QUESTION
+    handoff_csat_options: CommaList = list(wa_texts.CSAT_OPTIONS)
     handoff_business_hours: str | None = None
     handoff_timezone: str = "America/Sao_Paulo"
     handoff_holidays_region: str | None = None
@@ -66,7 +74,7 @@ class Settings(BaseSettings):
     handoff_transcript_max: int = Field(TRANSCRIPT_MAX, ge=1, le=100_000)
 
     @field_validator("slack_supervisors", "handoff_escalation_keywords",
-                     "handoff_extra_holidays", mode="before")
+                     "handoff_extra_holidays", "handoff_csat_options", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):

@@ -30,6 +30,7 @@ class Happening(enum.StrEnum):
     HOLDING_MESSAGE = "holding_message"
     HOLDING_SKIPPED = "holding_skipped"
     REMINDER = "reminder"
+    CSAT = "csat"
 
 
 @dataclass(frozen=True)
@@ -253,6 +254,16 @@ class TemplateSent(DomainEvent):
 
 
 @dataclass(frozen=True)
+class Rated(DomainEvent):
+    """The customer rated the service after hand-back (1 to 3); whose it was."""
+
+    kind: ClassVar[str] = "rated"
+
+    score: int
+    attendant: str | None = None
+
+
+@dataclass(frozen=True)
 class WindowDue(DomainEvent):
     """The customer's 24-hour window closes at `closes_at` (soon), or has closed."""
 
@@ -268,7 +279,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
                               AttendantWrote,
                               NoteAdded, HandedBack, PageDue, HoldingDue, ReminderDue,
                               CustomerTold, DeliveryUpdate, SendFailed, WindowClosed,
-                              WindowDue, TemplateRequested, TemplateSent)}
+                              WindowDue, TemplateRequested, TemplateSent, Rated)}
 
 
 class UnknownEvent(ValueError):

@@ -19,7 +19,7 @@ from handoff.commands import (
 )
 from handoff.coordination import Claims
 from handoff.escalation import EscalationDetector
-from handoff.events import DomainEvent, HandedBack, Happening, NoteAdded
+from handoff.events import DomainEvent, HandedBack, Happening, NoteAdded, Rated
 from handoff.machine import Inbound, Outcome, Reason, Sender, Step
 from handoff.model import NOTE, Event, Line, Mode, Session, Source
 from handoff.phones import canonical_phone
@@ -27,6 +27,11 @@ from handoff.store.base import Said, SessionStore
 from handoff.summary import SUMMARY_KEY, summarize
 
 log = logging.getLogger("handoff")
+
+#: Where the recent waits for a person are kept (the queue's estimate).
+CLAIM_WAITS = "claim-waits"
+#: How long a rating's answer is remembered (Meta retries for days).
+CLAIM_TTL = 8 * 24 * 3600.0
 
 #: Who an attendant message belongs to when it names nobody: the business phone itself.
 BUSINESS_PHONE = "whatsapp"
@@ -275,6 +280,27 @@ class SessionManager:
     async def transcript(self, phone: str | int, limit: int, before: int | None = None
                          ) -> list[Line] | None:
         return await self.store.transcript(canonical_phone(phone), limit, before)
+
+    async def rate(self, phone: str, score: int, *, once: str) -> bool:
+        """The customer's rating of the stretch just handed back, recorded once (`once` names
+        the answer: Meta may deliver it again); for whom it was is read from the session."""
+        key = canonical_phone(phone)
+        session = await self.store.get(key)
+        summary = session.metadata.get(SUMMARY_KEY) if session else None
+        attendant = summary.get("attendant") if isinstance(summary, dict) else None
+        line = Event(at=self.clock(), event=Happening.CSAT.value, actor=key,
+                     source=Source.WHATSAPP)
+        return await self.store.record(
+            key, line, [Rated(key, line.at, score, attendant)],
+            claim=(f"csat:{key}:{once}", CLAIM_TTL))
+
+    async def claimed(self, waited: float, at: float) -> None:
+        """How long a customer waited to be taken (the queue's estimate reads the recent)."""
+        await self.store.mark_recent(CLAIM_WAITS, f"{at!r}:{waited:.1f}", at, 200)
+
+    async def recent_waits(self, since: float) -> list[float]:
+        found = await self.store.recent_members(CLAIM_WAITS, since)
+        return [float(m.rsplit(":", 1)[1]) for m in found if ":" in m]
 
     async def emit_once(self, phone: str, claim: tuple[str, float],
                         *events: DomainEvent) -> bool:

@@ -108,11 +108,14 @@ def make_settings(store_kind: str, request: pytest.FixtureRequest) -> Callable[.
     """Settings for the store under test; keyword arguments override fields."""
 
     def make(**overrides: Any) -> Settings:
-        base: dict[str, Any] = {"_env_file": None}
+        # What the service tells customers by itself (their place in the queue, who took the
+        # conversation) is off unless a test is about it: the others count what is sent.
+        base: dict[str, Any] = {"_env_file": None, "handoff_queue_ack": False,
+                                "handoff_announce_attendant": False}
         if store_kind == "redis":
             server: RedisServer = request.getfixturevalue("redis_server")
             base["redis_url"] = server.url
-        return Settings(**base, **overrides)
+        return Settings(**{**base, **overrides})
 
     return make
 

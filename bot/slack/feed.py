@@ -38,6 +38,7 @@ from handoff.events import (
     ModeChanged,
     NoteAdded,
     PageDue,
+    Rated,
     ReminderDue,
     SendFailed,
     TemplateSent,
@@ -87,6 +88,7 @@ class SlackFeed:
         d.on(Transferred, "card", self._guard(self.notifier.transferred))
         d.on(WindowDue, "card", self._guard(self.notifier.window))
         d.on(TemplateSent, "thread", self._guard(self.template_sent))
+        d.on(Rated, "thread", self._guard(self.rated))
         d.on(CustomerMessage, "thread", self._guard(self.customer_message))
         d.on(AttendantWrote, "reply", self._guard(self.thread.written))
         d.on(HandedBack, "thread", self._guard(self.handed_back))
@@ -162,6 +164,12 @@ class SlackFeed:
             sups = " ".join(mention(u) for u in self.supervisors)
             text = texts.PAGE_2.format(oncall=oncall, supervisors=sups, who=who, wait=wait)
         await self.notifier.line(event.phone, text, broadcast=True)
+
+    async def rated(self, event: Rated) -> None:
+        who = await self.identities.mention(event.attendant) or texts.SLACK_LINE_NOBODY
+        await self.notifier.line(event.phone, texts.SLACK_RATED.format(
+            who=escape(event.phone), attendant=who,
+            label=texts.SLACK_RATING.get(event.score, str(event.score))))
 
     async def template_sent(self, event: TemplateSent) -> None:
         who = await self.identities.mention(event.attendant) or escape(event.attendant)

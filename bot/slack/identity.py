@@ -77,6 +77,14 @@ class Identities:
         self._user[identity] = (user_id, now)
         return identity
 
+    async def display_name(self, attendant: str) -> str | None:
+        """How Slack shows an attendant (by id or email) to people; None when unknown."""
+        try:
+            user = await self.user_id(attendant)
+            return await self.name(user) if user else None
+        except (RetryLater, aiohttp.ClientError, OSError, TimeoutError):
+            return None
+
     def known(self, user_id: str) -> str:
         """The attendant behind `user_id` if already known, else the id itself (no Slack
         call: for answers that cannot wait)."""

@@ -164,3 +164,7 @@ SLACK_TEMPLATE_GONE = "Este modelo não está mais disponível; escolha outro."
 SLACK_TEMPLATE_EMPTY = "Uma variável não pode ficar em branco."
 SLACK_TEMPLATE_USAGE = "Uso: /modelo <telefone>"
 SLACK_TEMPLATE_SENT = "📨 Modelo *{name}* enviado por {who}: {text}"
+
+# The customer's rating after hand-back
+SLACK_RATED = "⭐ {who} avaliou o atendimento de {attendant}: {label}"
+SLACK_RATING = {3: "😀 ótimo", 2: "😐 regular", 1: "🙁 ruim"}

@@ -1,4 +1,5 @@
-// The attendants' page: polls GET /sessions/active every 3 s and acts through the REST API.
+// The attendants' page: polls GET /sessions/active every 3 s and acts through the REST API;
+// a click on a conversation opens its panel, which polls GET /session/{phone}/messages too.
 // Plain modern JavaScript, no build step. Every server string reaches the page through
 // textContent, never parsed as HTML, so a customer's name or text can not inject markup.
 "use strict";
@@ -33,6 +34,7 @@ const TEXTS = {
   takeover: "Assumir",
   release: "Liberar",
   history: "Histórico",
+  openConversation: "Ver conversa",
   historyTitle: (who) => `Histórico · ${who}`,
   loading: "Carregando…",
   historyEmpty: "Nenhum evento registrado.",
@@ -53,12 +55,36 @@ const TEXTS = {
   sources: {
     rest: "painel/API", cli: "CLI", slack: "Slack", whatsapp: "WhatsApp", monitor: "monitor",
   },
+  // The conversation panel.
+  conversationTitle: (who) => `Conversa · ${who}`,
+  messagesLabel: "Mensagens da conversa",
+  loadOlder: "Carregar anteriores",
+  newMessages: "Novas mensagens ↓",
+  conversationEmpty: "Nenhuma mensagem registrada ainda.",
+  conversationGone: "Esta conversa não existe mais (encerrada ou removida).",
+  conversationFailed: "Não foi possível carregar a conversa; tentando de novo…",
+  olderFailed: "Não foi possível carregar as mensagens anteriores; tente de novo.",
+  senders: {
+    customer: (name) => (name ? `Cliente · ${name}` : "Cliente"),
+    agent: "Bot",
+    human: "Atendente",
+    note: (who) => (who ? `Nota interna · ${who}` : "Nota interna"),
+    template: (who) => (who ? `Modelo · ${who}` : "Modelo"),
+  },
+  attachment: "anexo",
+  mediaKinds: {
+    image: "imagem", audio: "áudio", voice: "áudio", video: "vídeo", document: "documento",
+    sticker: "figurinha", file: "arquivo",
+  },
+  emptyText: "(sem texto)",
 };
 
 const ICONS = { agent: "🤖", human: "👤", paused: "⏸️" };
 const POLL_MS = 3000;
 const NOTE_MS = { ok: 6000, error: 30000 };
 const STORE = { attendant: "handoff.attendant", token: "handoff.token" };
+const PAGE = 50; // messages per page of the conversation panel
+const NEAR_BOTTOM_PX = 48; // this close to the end counts as "reading the latest"
 
 const state = {
   attendant: localStorage.getItem(STORE.attendant) || "",
@@ -70,6 +96,20 @@ const state = {
   blocked: false, // waiting for a token
   loaded: false, // the list came from the server at least once since the last 401
   loading: false,
+};
+
+// The open conversation panel (one at a time).
+const conv = {
+  phone: null,
+  name: "", // the customer's WhatsApp name, remembered if the session leaves the list
+  messages: [], // newest last, by id
+  before: null, // `before` for the page older than the oldest shown; null when none
+  gen: 0, // bumped when the panel changes conversation or closes: late answers are dropped
+  epoch: 0, // bumped when the shown messages are replaced wholesale
+  fetching: false,
+  older: false, // "Carregar anteriores" in flight
+  loaded: false, // the first page arrived (then the view starts at the bottom)
+  unseen: false, // new messages arrived while the user was reading further up
 };
 
 const $ = (id) => document.getElementById(id);
@@ -168,7 +208,9 @@ function waitingSince(s) {
   const customer = parseUtc(s.last_customer_message);
   if (customer === null) return s.mode === "paused" ? parseUtc(s.paused_at) : null;
   const human = parseUtc(s.last_human_message);
-  return human !== null && human >= customer ? null : customer;
+  if (human === null || human < customer) return customer;
+  // Within one millisecond the ISO strings (same format) still tell which came last.
+  return human > customer || s.last_human_message >= s.last_customer_message ? null : customer;
 }
 
 function duration(ms) {
@@ -238,6 +280,8 @@ function buildCard({ s, since }, signature) {
   li.dataset.sig = signature;
   li.dataset.mode = s.mode;
   if (mine) li.classList.add("mine");
+  const open = conv.phone === s.phone;
+  if (open) li.classList.add("selected");
 
   const icon = el("span", "icon", ICONS[s.mode] || "❓");
   icon.title = TEXTS.modes[s.mode] || s.mode;
@@ -246,7 +290,9 @@ function buildCard({ s, since }, signature) {
 
   const who = el("button", "who");
   who.type = "button";
-  who.title = TEXTS.history;
+  who.title = TEXTS.openConversation;
+  who.setAttribute("aria-controls", "conversation");
+  who.setAttribute("aria-expanded", String(open));
   const named = displayName(s) !== formatPhone(s.phone);
   who.append(el("span", named ? "name" : "name phone-only", displayName(s)));
   if (named) who.append(el("span", "phone", formatPhone(s.phone)));
@@ -313,7 +359,7 @@ function render() {
   const nodes = rows.map((row) => {
     const n = state.notes.get(row.s.phone);
     const sig = JSON.stringify([row.s, state.attendant, state.busy.has(row.s.phone),
-      n ? [n.text, n.kind] : null]);
+      n ? [n.text, n.kind] : null, conv.phone === row.s.phone]);
     const prev = old.get(row.s.phone);
     return prev && prev.dataset.sig === sig ? prev : buildCard(row, sig);
   });
@@ -323,6 +369,7 @@ function render() {
   while (list.children.length > nodes.length) list.lastElementChild.remove();
 
   $("empty").hidden = !state.loaded || nodes.length > 0;
+  renderConversationHead();
   if (!state.loaded) {
     $("summary").textContent = "";
     return;
@@ -389,6 +436,298 @@ function historyItem(e) {
   return li;
 }
 
+// --- the conversation panel --------------------------------------------------------------
+
+function messagesPath(phone, before) {
+  const query = before === null || before === undefined ? "" : `&before=${before}`;
+  return `/session/${encodeURIComponent(phone)}/messages?limit=${PAGE}${query}`;
+}
+
+// Only well-formed lines reach the page; anything else from the server is skipped.
+function lines(data) {
+  if (!data || !Array.isArray(data.messages)) return null;
+  return data.messages.filter((m) => m && typeof m === "object" && Number.isInteger(m.id));
+}
+
+const cursor = (data) => (Number.isInteger(data.next_before) ? data.next_before : null);
+
+// `focus`: opened from the keyboard, so the reader is taken to the panel's heading.
+function openConversation(phone, { focus = false } = {}) {
+  if (conv.phone !== phone) {
+    resetConversation();
+    conv.phone = phone;
+    conv.name = "";
+    setConversationState(TEXTS.loading, false);
+  }
+  $("conversation").hidden = false;
+  $("layout").classList.add("with-panel");
+  document.body.classList.add("with-panel");
+  render();
+  renderConversation();
+  if (focus) $("conv-title").focus({ preventScroll: true });
+  // Below the list on a narrow screen: bring it into view.
+  if (!window.matchMedia("(min-width: 960px)").matches) {
+    $("conversation").scrollIntoView({ block: "start" });
+  }
+  loadLatest();
+}
+
+function closeConversation() {
+  const phone = conv.phone;
+  resetConversation();
+  conv.phone = null;
+  $("conversation").hidden = true;
+  $("layout").classList.remove("with-panel");
+  document.body.classList.remove("with-panel");
+  render();
+  const card = phone && document.querySelector(`li.card[data-phone="${CSS.escape(phone)}"] .who`);
+  if (card) card.focus();
+}
+
+// Forget what is shown (another conversation, or a token the server no longer takes).
+function resetConversation() {
+  conv.gen += 1;
+  conv.epoch += 1;
+  conv.messages = [];
+  conv.before = null;
+  conv.fetching = false;
+  conv.older = false;
+  conv.loaded = false;
+  conv.unseen = false;
+  setConversationState("", false);
+  renderConversation();
+}
+
+function setConversationState(text, isError) {
+  const node = $("conv-state");
+  node.textContent = text;
+  node.classList.toggle("error", Boolean(isError));
+}
+
+// The newest page: new lines are appended; what the user loaded further back is kept.
+async function loadLatest() {
+  const phone = conv.phone;
+  if (!phone || conv.fetching || state.blocked) return;
+  const gen = conv.gen;
+  conv.fetching = true;
+  try {
+    const { status, data } = await api("GET", messagesPath(phone));
+    if (gen !== conv.gen) return;
+    if (status === 404) {
+      conv.epoch += 1;
+      conv.messages = [];
+      conv.before = null;
+      conv.loaded = true;
+      setConversationState(TEXTS.conversationGone, true);
+      renderConversation();
+      return;
+    }
+    const page = status === 200 ? lines(data) : null;
+    if (page === null) {
+      setConversationState((data && data.error) || TEXTS.conversationFailed, true);
+      return;
+    }
+    mergeLatest(page, cursor(data));
+    setConversationState(conv.messages.length ? "" : TEXTS.conversationEmpty, false);
+    renderConversation();
+    conv.loaded = true;
+  } catch (err) {
+    if (gen === conv.gen && !(err instanceof AuthError)) {
+      setConversationState(TEXTS.conversationFailed, true);
+    }
+  } finally {
+    if (gen === conv.gen) conv.fetching = false;
+  }
+}
+
+function mergeLatest(page, before) {
+  const old = conv.messages;
+  const lastOld = old.length ? old[old.length - 1].id : null;
+  const first = page.length ? page[0].id : null;
+  const last = page.length ? page[page.length - 1].id : null;
+  // Nothing shown yet, more new lines than a page (a gap), or a transcript that starts over.
+  if (lastOld === null || first === null || first > lastOld + 1 || last < lastOld) {
+    conv.epoch += 1;
+    conv.messages = page;
+    conv.before = before;
+    return;
+  }
+  conv.messages = [...old.filter((m) => m.id < first), ...page];
+}
+
+async function loadOlder() {
+  const { phone, before, gen, epoch } = conv;
+  if (!phone || before === null || conv.older) return;
+  conv.older = true;
+  renderOlderButton();
+  try {
+    const { status, data } = await api("GET", messagesPath(phone, before));
+    if (gen !== conv.gen || epoch !== conv.epoch) return;
+    if (status === 404) {
+      setConversationState(TEXTS.conversationGone, true);
+      return;
+    }
+    const page = status === 200 ? lines(data) : null;
+    if (page === null) {
+      setConversationState((data && data.error) || TEXTS.olderFailed, true);
+      return;
+    }
+    const oldest = conv.messages.length ? conv.messages[0].id : Infinity;
+    conv.messages = [...page.filter((m) => m.id < oldest), ...conv.messages];
+    conv.before = cursor(data);
+    setConversationState("", false);
+    renderConversation({ older: true });
+  } catch (err) {
+    if (gen === conv.gen && !(err instanceof AuthError)) {
+      setConversationState(TEXTS.olderFailed, true);
+    }
+  } finally {
+    if (gen === conv.gen) {
+      conv.older = false;
+      renderOlderButton();
+    }
+  }
+}
+
+function profileName(s) {
+  return s && s.metadata && typeof s.metadata.profile_name === "string"
+    ? s.metadata.profile_name.trim() : "";
+}
+
+function renderConversationHead() {
+  if (!conv.phone) return;
+  const s = state.sessions.find((x) => x.phone === conv.phone);
+  if (s) conv.name = profileName(s);
+  const title = TEXTS.conversationTitle(conv.name || formatPhone(conv.phone));
+  if ($("conv-title").textContent !== title) $("conv-title").textContent = title;
+  const sub = [];
+  if (conv.name) sub.push(formatPhone(conv.phone));
+  if (s) {
+    sub.push(TEXTS.modes[s.mode] || s.mode);
+    if (s.human_attendant) sub.push(s.human_attendant);
+  }
+  const node = $("conv-sub");
+  if (node.dataset.sig !== JSON.stringify(sub)) {
+    node.dataset.sig = JSON.stringify(sub);
+    // Each part whole on its line; the separators are where the line may break.
+    const parts = sub.map((part) => el("span", "", part));
+    node.replaceChildren(...parts.flatMap((span, i) => (i ? [" · ", span] : [span])));
+  }
+  // The customer's label carries the name: redraw the lines if it changed.
+  renderConversation();
+}
+
+function senderLabel(m) {
+  switch (m.sender) {
+    case "customer": return TEXTS.senders.customer(conv.name);
+    case "agent": return TEXTS.senders.agent;
+    case "human": return m.attendant || TEXTS.senders.human;
+    case "note": return TEXTS.senders.note(m.attendant);
+    case "template": return TEXTS.senders.template(m.attendant);
+    default: return String(m.sender || "?");
+  }
+}
+
+const SENDER_CLASS = {
+  customer: "customer", agent: "agent", human: "human", note: "note", template: "human",
+};
+
+// HH:MM today; with the date (and the year, if not this one) otherwise.
+function shortTime(ms, now) {
+  const d = new Date(ms);
+  const hm = d.toLocaleTimeString("pt-BR", { hour: "2-digit", minute: "2-digit" });
+  if (d.toDateString() === now.toDateString()) return hm;
+  const opts = { day: "2-digit", month: "2-digit" };
+  if (d.getFullYear() !== now.getFullYear()) opts.year = "numeric";
+  return `${d.toLocaleDateString("pt-BR", opts)} ${hm}`;
+}
+
+function mediaLabel(media) {
+  const kind = typeof media.kind === "string" ? media.kind
+    : typeof media.type === "string" ? media.type : "";
+  const parts = [kind ? TEXTS.mediaKinds[kind] || kind : TEXTS.attachment];
+  if (typeof media.filename === "string" && media.filename) parts.push(media.filename);
+  return `📎 ${parts.join(" · ")}`;
+}
+
+function messageItem(m, sig, now) {
+  const li = el("li", `msg msg-${SENDER_CLASS[m.sender] || "other"}`);
+  li.dataset.id = String(m.id);
+  li.dataset.sender = String(m.sender ?? "");
+  li.dataset.sig = sig;
+  const head = el("p", "msg-head");
+  head.append(el("span", "msg-who", senderLabel(m)));
+  const at = parseUtc(m.at);
+  const time = el("time", "msg-at", at === null ? m.at || "" : shortTime(at, now));
+  if (at !== null) {
+    time.dateTime = new Date(at).toISOString();
+    time.title = new Date(at).toLocaleString("pt-BR");
+  }
+  head.append(time);
+  li.append(head);
+  const media = m.media && typeof m.media === "object" ? m.media : null;
+  if (media) li.append(el("p", "msg-media", mediaLabel(media)));
+  // A file's caption stands in for an empty text.
+  const text = (typeof m.text === "string" && m.text)
+    || (media && typeof media.caption === "string" ? media.caption : "");
+  if (text) li.append(el("p", "msg-text", text));
+  else if (!media) li.append(el("p", "msg-text muted", TEXTS.emptyText));
+  return li;
+}
+
+function renderOlderButton() {
+  const button = $("conv-older");
+  button.hidden = conv.before === null;
+  button.disabled = conv.older;
+  button.textContent = conv.older ? TEXTS.loading : TEXTS.loadOlder;
+}
+
+const atBottom = (node) => node.scrollHeight - node.scrollTop - node.clientHeight < NEAR_BOTTOM_PX;
+
+// Rebuild only the lines whose data changed, so a selection survives each poll. The view
+// follows new lines when it was at the end (or on the first page), else it stays put and
+// offers "Novas mensagens"; older lines are added above what the user is reading.
+function renderConversation({ older = false } = {}) {
+  const scroller = $("conv-scroll");
+  const list = $("conv-messages");
+  const follow = !conv.loaded || atBottom(scroller);
+  const fromEnd = scroller.scrollHeight - scroller.scrollTop;
+  const lastBefore = list.lastElementChild ? list.lastElementChild.dataset.id : null;
+
+  const now = new Date();
+  const today = now.toDateString();
+  const old = new Map([...list.children].map((li) => [li.dataset.id, li]));
+  const nodes = conv.messages.map((m) => {
+    const sig = JSON.stringify([m, senderLabel(m), today]);
+    const prev = old.get(String(m.id));
+    return prev && prev.dataset.sig === sig ? prev : messageItem(m, sig, now);
+  });
+  nodes.forEach((node, i) => {
+    if (list.children[i] !== node) list.insertBefore(node, list.children[i] || null);
+  });
+  while (list.children.length > nodes.length) list.lastElementChild.remove();
+  renderOlderButton();
+
+  const lastAfter = list.lastElementChild ? list.lastElementChild.dataset.id : null;
+  if (older) {
+    scroller.scrollTop = scroller.scrollHeight - fromEnd;
+  } else if (follow) {
+    scroller.scrollTop = scroller.scrollHeight;
+    conv.unseen = false;
+  } else if (lastAfter !== lastBefore && lastAfter !== null) {
+    conv.unseen = true;
+  }
+  if (!conv.messages.length) conv.unseen = false;
+  $("conv-jump").hidden = !conv.unseen;
+}
+
+function jumpToLatest() {
+  const scroller = $("conv-scroll");
+  scroller.scrollTop = scroller.scrollHeight;
+  conv.unseen = false;
+  $("conv-jump").hidden = true;
+}
+
 // --- who is acting, and the token -------------------------------------------------------
 
 function setAttendant(id) {
@@ -411,6 +750,7 @@ function askToken(reason) {
   // What was shown came with a token the server no longer takes: hide it until a good one.
   state.loaded = false;
   state.sessions = [];
+  resetConversation();
   render();
   state.token = "";
   localStorage.removeItem(STORE.token);
@@ -428,6 +768,7 @@ function wire() {
   for (const node of document.querySelectorAll("[data-t]")) {
     node.textContent = TEXTS[node.dataset.t];
   }
+  $("conv-messages").setAttribute("aria-label", TEXTS.messagesLabel);
   document.title = `${TEXTS.title} · handoff`;
 
   $("attendant-form").addEventListener("submit", () => {
@@ -444,6 +785,7 @@ function wire() {
     state.blocked = false;
     showBanner(null);
     refresh();
+    loadLatest();
   });
   // Without an id or a token the page can do nothing: Escape must not dismiss those asks.
   $("ask-attendant").addEventListener("cancel", (ev) => {
@@ -459,8 +801,27 @@ function wire() {
   $("sessions").addEventListener("click", (ev) => {
     if (ev.target.closest(".actions")) return;
     const card = ev.target.closest("li.card");
-    if (card) openHistory(card.dataset.phone);
+    // A button pressed from the keyboard clicks with `detail` 0.
+    if (card) openConversation(card.dataset.phone, { focus: ev.detail === 0 });
   });
+
+  $("conv-close").addEventListener("click", closeConversation);
+  $("conv-history").addEventListener("click", () => {
+    if (conv.phone) openHistory(conv.phone);
+  });
+  $("conv-older").addEventListener("click", loadOlder);
+  $("conv-jump").addEventListener("click", jumpToLatest);
+  $("conv-scroll").addEventListener("scroll", () => {
+    if (conv.unseen && atBottom($("conv-scroll"))) jumpToLatest();
+  }, { passive: true });
+  $("conversation").addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape" && !document.querySelector("dialog[open]")) closeConversation();
+  });
+  // The panel sticks below the header, whose height depends on the screen's width.
+  const top = document.querySelector(".top");
+  new ResizeObserver(() => {
+    document.documentElement.style.setProperty("--header-h", `${top.offsetHeight}px`);
+  }).observe(top);
 }
 
 function start() {
@@ -477,7 +838,10 @@ function start() {
   $("me-name").textContent = state.attendant;
   if (!state.attendant) askAttendant();
   refresh();
-  setInterval(refresh, POLL_MS);
+  setInterval(() => {
+    refresh();
+    loadLatest();
+  }, POLL_MS);
   setInterval(tick, 1000);
 }
 

@@ -97,6 +97,18 @@ class CloudClient:
         payload["recipient" if "." in address else "to"] = address
         return await self._post(self.url, json=payload)
 
+    async def send_buttons(self, address: str, body: str,
+                           buttons: list[tuple[str, str]]) -> str:
+        """Reply buttons (at most three: id, title); its wamid."""
+        payload: dict[str, Any] = {
+            "messaging_product": "whatsapp", "recipient_type": "individual",
+            "type": "interactive", "interactive": {
+                "type": "button", "body": {"text": body[:1024]},
+                "action": {"buttons": [{"type": "reply", "reply": {"id": i, "title": t[:20]}}
+                                       for i, t in buttons[:3]]}}}
+        payload["recipient" if "." in address else "to"] = address
+        return await self._post(self.url, json=payload)
+
     async def send_template(self, address: str, name: str, language: str,
                             params: list[str]) -> str:
         """An approved template, its body's variables filled in order; its wamid."""

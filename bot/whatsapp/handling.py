@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from bot import replies
+from bot.customer import CSAT_PREFIX
 from bot.reach import Reach
 from bot.sending import NotSent
 from bot.whatsapp.cloud import WINDOW_EXPIRED
@@ -71,6 +72,13 @@ class Handler:
             return
         if not m.echo:
             await self.ledger.put(address_key(m.key), m.address, self.tuning.fact_ttl)
+        if not m.echo and m.reply_id and m.reply_id.startswith(CSAT_PREFIX):
+            # A rating: recorded (once), never passed to the bot.
+            score = m.reply_id.removeprefix(CSAT_PREFIX)
+            if score.isdigit():
+                await self.manager.rate(m.key, int(score), once=m.wamid)
+                log.info("whatsapp_rating", extra={"phone": m.key, "score": int(score)})
+                return
         result = await self.manager.handle_message(
             m.key, m.text, Sender.HUMAN if m.echo else Sender.CUSTOMER, message_id=m.wamid,
             metadata={PROFILE_NAME: m.profile_name} if m.profile_name else None,

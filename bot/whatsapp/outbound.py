@@ -92,6 +92,25 @@ class Outbound:
                             detail=str(exc) or type(exc).__name__)
         return await self._sent(phone, wamid, context)
 
+    async def send_buttons(self, phone: str, body: str,
+                           buttons: list[tuple[str, str]]) -> Delivery:
+        """A question with reply buttons (the satisfaction question)."""
+        client = self.client
+        to = await self.ledger.get(address_key(phone)) or phone
+        context: dict[str, Any] = {"phone": phone, "sender": "agent", "buttons": len(buttons)}
+        try:
+            wamid = await with_backoff(lambda: client.send_buttons(to, body, buttons),
+                                       what="whatsapp.send_buttons",
+                                       attempts=self.tuning.send_attempts,
+                                       base=self.tuning.send_backoff, **context)
+        except SendFailed as exc:
+            reason = NotSent.WINDOW_CLOSED if exc.code == WINDOW_EXPIRED else NotSent.REFUSED
+            return Delivery(False, reason=reason, code=exc.code, detail=exc.detail)
+        except (RetryLater, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            return Delivery(False, reason=NotSent.UNREACHABLE,
+                            detail=str(exc) or type(exc).__name__)
+        return await self._sent(phone, wamid, context)
+
     async def send_template(self, phone: str, name: str, language: str,
                             params: list[str]) -> Delivery:
         """An approved template (the only thing that reaches a customer outside the window)."""

@@ -45,6 +45,8 @@ class InboundMessage:
     timestamp: str | None = None
     #: A photo, voice note, video, document or sticker: Meta's media id and what it is.
     media: dict[str, Any] | None = None
+    #: The id of the button or list row the customer tapped (ours, when we sent it).
+    reply_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": "message", **asdict(self)}
@@ -191,7 +193,17 @@ def _add_message(batch: Batch, raw: dict[str, Any], names: dict[str, str], *,
     batch.messages.append(InboundMessage(
         wamid=wamid, key=key, address=address, text=render(kind, raw), type=kind,
         profile_name=None if echo else name, echo=echo, timestamp=_str(raw.get("timestamp")),
-        media=None if echo else media_of(kind, raw)))
+        media=None if echo else media_of(kind, raw),
+        reply_id=_reply_id(kind, raw)))
+
+
+def _reply_id(kind: str, raw: dict[str, Any]) -> str | None:
+    if kind == "interactive":
+        body = _dict(raw.get("interactive"))
+        return _str(_dict(body.get(_str(body.get("type")) or "")).get("id"))
+    if kind == "button":
+        return _str(_dict(raw.get("button")).get("payload"))
+    return None
 
 
 def media_of(kind: str, raw: dict[str, Any]) -> dict[str, Any] | None:

@@ -61,3 +61,13 @@ def when_back(opens: datetime, now: datetime) -> str:
         article = "no" if opens.weekday() >= 5 else "na"
         return f"{article} {WEEKDAYS[opens.weekday()]} às {at}"
     return f"em {opens.strftime('%d/%m')} às {at}"
+
+#: What a customer who asks for a person is told (`{position}`: their place in the queue).
+QUEUE = "Você é o {position}º da fila. Já chamamos alguém da equipe."
+QUEUE_ESTIMATE = "Você é o {position}º da fila. Tempo estimado: cerca de {minutes} minutos."
+#: On claim: who is with the customer now (the attendant's Slack display name).
+ANNOUNCE = "{name} está com você agora."
+ANNOUNCE_NAMELESS = "Uma pessoa da nossa equipe está com você agora."
+#: After hand-back, when HANDOFF_CSAT=true: the question and its three answers (best first).
+CSAT_QUESTION = "Como foi seu atendimento?"
+CSAT_OPTIONS = ["😀 Ótimo", "😐 Regular", "🙁 Ruim"]

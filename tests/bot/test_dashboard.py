@@ -1,12 +1,14 @@
 """`GET /dashboard`: the page and its assets over HTTP, then the page itself in headless Chromium.
 
 The browser tests drive Debian's `/usr/bin/chromium` through Playwright against the real app on
-127.0.0.1 (never a downloaded browser); they skip only when that binary is absent.
+127.0.0.1 (never a downloaded browser); they skip only when that binary is absent. The README's
+screenshot (`docs/dashboard.png`) is taken by the conversation panel's test.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.settings import Settings
-from handoff.model import Mode
+from handoff.model import Mode, Source
 from tests.conftest import Running
 
 CHROMIUM = "/usr/bin/chromium"
@@ -31,6 +33,7 @@ ANA = "ana@empresa.com"
 BIA = "bia@empresa.com"
 TOKEN = "s3nha-do-painel"
 HOSTILE = '<img src=x onerror="document.body.dataset.pwned=1">Zé'
+SCRIPT = "<script>alert(1)</script>"
 
 HAVE_CHROMIUM = os.path.exists(CHROMIUM)
 needs_chromium = pytest.mark.skipif(
@@ -99,6 +102,26 @@ def _row(page: Any, phone: str) -> Any:
     return page.locator(f'li.card[data-phone="{phone}"]')
 
 
+def _panel(page: Any) -> Any:
+    return page.locator("aside#conversation")
+
+
+def _messages(page: Any) -> Any:
+    return _panel(page).get_by_role("list", name="Mensagens da conversa").get_by_role("listitem")
+
+
+async def _shown(page: Any) -> list[tuple[str, str, str]]:
+    """(sender, label, text) of each line in the panel, top to bottom."""
+    return [tuple(row) for row in await _messages(page).evaluate_all(
+        """items => items.map(li => [li.dataset.sender, li.querySelector('.msg-who').innerText,
+                                      (li.querySelector('.msg-text') || {}).innerText || ''])""")]
+
+
+# How far the panel's message list is from its end, in pixels.
+FROM_END = ("() => { const s = document.getElementById('conv-scroll');"
+            " return s.scrollHeight - s.scrollTop - s.clientHeight; }")
+
+
 @needs_chromium
 async def test_attendants_take_over_conflict_and_release(running: Running, browser: Any,
                                                          tmp_path: Path) -> None:
@@ -135,8 +158,12 @@ async def test_attendants_take_over_conflict_and_release(running: Running, brows
     assert session is not None
     assert (session.mode, session.human_attendant) == (Mode.HUMAN, ANA)
 
-    # History opens on click.
+    # A click opens the conversation; its history is one more click away.
     await _row(ana, WAITING).locator(".who").click()
+    panel = _panel(ana)
+    await expect(panel.get_by_role("heading")).to_have_text("Conversa · Maria Souza")
+    await expect(_messages(ana)).to_have_count(1)
+    await panel.get_by_role("button", name="Histórico").click()
     dialog = ana.locator("dialog#history")
     await expect(dialog).to_be_visible()
     await expect(dialog.locator(".event").first).to_contain_text("Assumida")
@@ -144,6 +171,9 @@ async def test_attendants_take_over_conflict_and_release(running: Running, brows
     await expect(dialog).to_contain_text("Cliente pediu um atendente")
     await dialog.get_by_role("button", name="Fechar").click()
     await expect(dialog).to_be_hidden()
+    await panel.get_by_role("button", name="Fechar").click()
+    await expect(panel).to_be_hidden()
+    await expect(_row(ana, WAITING).locator(".who")).to_be_focused()
 
     ana_phone = await browser.new_context(viewport={"width": 390, "height": 760},
                                           locale="pt-BR", is_mobile=True, has_touch=True)
@@ -151,7 +181,7 @@ async def test_attendants_take_over_conflict_and_release(running: Running, brows
     await narrow.goto(f"{running.url}/dashboard?attendant={ANA}")
     await expect(narrow.locator("li.card")).to_have_count(3)
     await narrow.screenshot(path=str(tmp_path / "dashboard-phone.png"))
-    await ana.screenshot(path=str(SCREENSHOT))
+    await ana.screenshot(path=str(tmp_path / "dashboard.png"))
 
     # Another attendant, in another browser, is told who holds it instead of failing silently.
     bia_ctx = await browser.new_context(locale="pt-BR")
@@ -241,3 +271,186 @@ async def test_with_a_token_the_page_asks_for_it_and_refuses_a_wrong_one(
     await page.reload()
     await expect(_row(page, WAITING).locator(".holder")).to_contain_text(ANA)
     await expect(ask).to_be_hidden()
+
+    # The conversation panel reads the transcript with the same bearer.
+    await _row(page, WAITING).locator(".who").click()
+    await expect(_messages(page).locator(".msg-text")).to_have_text(
+        ["Quero falar com um atendente"])
+
+
+# --- the conversation panel ----------------------------------------------------------------
+
+@needs_chromium
+async def test_the_panel_shows_the_conversation_as_text(running: Running,
+                                                        browser: Any) -> None:
+    from playwright.async_api import expect
+
+    # Other conversations, so the list beside the panel looks like a working day.
+    await _customer(running, CHATTING, "Vocês entregam em Campinas?")
+    await _customer(running, OTHER, "Oi", metadata={"profile_name": "João Pereira"})
+    await _customer(running, OTHER, "Preciso de uma pessoa, por favor")
+
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 800}, locale="pt-BR")
+    page = await ctx.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: dialogs.append(d.message))
+    await page.goto(f"{running.url}/dashboard?attendant={ANA}")
+    await expect(page.locator("li.card")).to_have_count(2)
+
+    # The conversation, through the webhook as the relay sends it.
+    await _customer(running, WAITING, "Oi, bom dia! Meu pedido 4512 ainda não chegou.",
+                    metadata={"profile_name": "Maria Souza"})
+    await _customer(running, WAITING, "Olá, Maria! Vou verificar o pedido 4512 para você.",
+                    sender_type="agent")
+    await _customer(running, WAITING, "Quero falar com um atendente")
+    status, _ = await running.json("POST", f"/session/{WAITING}/takeover",
+                                   json={"attendant_id": ANA})
+    assert status == 200
+    await _customer(running, WAITING, "Oi, Maria! Aqui é a Ana. Pode me mandar o comprovante?",
+                    sender_type="human", attendant_id=ANA)
+    await running.manager.handle_message(
+        WAITING, "Segue o comprovante",
+        media={"kind": "image", "filename": "comprovante.jpg", "mime_type": "image/jpeg"})
+    assert await running.manager.note(WAITING, ANA, "Transportadora confirmou atraso de 1 dia.",
+                                      source=Source.REST)
+    await _customer(running, WAITING, "Obrigada, Maria! A entrega chega amanhã.",
+                    sender_type="human", attendant_id=ANA)
+
+    # A click on the card opens its panel, with a heading and the messages as a list.
+    await expect(page.locator("li.card")).to_have_count(3)
+    await _row(page, WAITING).click()
+    panel = page.get_by_role("complementary", name="Conversa · Maria Souza")
+    await expect(panel).to_be_visible()
+    await expect(panel.get_by_role("heading", name="Conversa · Maria Souza")).to_be_visible()
+    await expect(panel).to_contain_text("Com atendente")
+    await expect(_row(page, WAITING)).to_have_class(re.compile(r"\bselected\b"))
+    await expect(_messages(page)).to_have_count(7)
+    assert await _shown(page) == [
+        ("customer", "Cliente · Maria Souza", "Oi, bom dia! Meu pedido 4512 ainda não chegou."),
+        ("agent", "Bot", "Olá, Maria! Vou verificar o pedido 4512 para você."),
+        ("customer", "Cliente · Maria Souza", "Quero falar com um atendente"),
+        ("human", ANA, "Oi, Maria! Aqui é a Ana. Pode me mandar o comprovante?"),
+        ("customer", "Cliente · Maria Souza", "Segue o comprovante"),
+        ("note", f"Nota interna · {ANA}", "Transportadora confirmou atraso de 1 dia."),
+        ("human", ANA, "Obrigada, Maria! A entrega chega amanhã."),
+    ]
+    # Today's lines show the local time only; the internal note stands apart.
+    times = await _messages(page).locator("time").all_inner_texts()
+    assert all(re.fullmatch(r"\d\d:\d\d", t) for t in times), times
+    note = _messages(page).nth(5)
+    assert await note.evaluate("li => getComputedStyle(li).borderStyle") == "dashed"
+    await expect(_messages(page).nth(4).locator(".msg-media")).to_have_text(
+        "📎 imagem · comprovante.jpg")
+    await expect(panel.get_by_role("button", name="Carregar anteriores")).to_be_hidden()
+    await page.screenshot(path=str(SCREENSHOT))
+
+    # Hostile text arrives with the next poll, shown literally and never run.
+    await _customer(running, WAITING, SCRIPT)
+    await _customer(running, WAITING, HOSTILE)
+    await expect(_messages(page)).to_have_count(9)
+    await expect(_messages(page).nth(7).locator(".msg-text")).to_have_text(SCRIPT)
+    await expect(_messages(page).nth(8).locator(".msg-text")).to_have_text(HOSTILE)
+    assert await panel.locator("script, img").count() == 0
+    assert await page.evaluate("document.body.dataset.pwned") is None
+    await page.wait_for_timeout(500)
+    assert dialogs == []
+    # The view followed the new lines: the user was reading the latest.
+    assert await page.evaluate(FROM_END) < 2
+
+    # Escape closes the panel and gives the focus back to the card.
+    await panel.get_by_role("heading").focus()
+    await page.keyboard.press("Escape")
+    await expect(panel).to_be_hidden()
+    await expect(_row(page, WAITING).locator(".who")).to_be_focused()
+
+
+@needs_chromium
+async def test_older_messages_load_on_demand_and_the_view_follows_new_ones(
+        running: Running, browser: Any) -> None:
+    from playwright.async_api import expect
+
+    for i in range(1, 61):
+        await _customer(running, WAITING, f"Mensagem {i}")
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 720}, locale="pt-BR")
+    page = await ctx.new_page()
+    await page.goto(f"{running.url}/dashboard?attendant={ANA}")
+    await _row(page, WAITING).locator(".who").click()
+
+    # The last 50 first, the newest at the bottom, in view.
+    items = _messages(page)
+    await expect(items).to_have_count(50)
+    await expect(items.first).to_contain_text("Mensagem 11")
+    await expect(items.last).to_contain_text("Mensagem 60")
+    await page.wait_for_function(f"({FROM_END})() < 2")
+    older = _panel(page).get_by_role("button", name="Carregar anteriores")
+    await expect(older).to_be_visible()
+
+    # The page before: prepended, the button gone (nothing older), the reader kept in place.
+    await older.click()
+    await expect(items).to_have_count(60)
+    assert [t.strip() for t in (await items.locator(".msg-text").all_inner_texts())] == [
+        f"Mensagem {i}" for i in range(1, 61)]
+    await expect(older).to_be_hidden()
+    assert await page.evaluate(FROM_END) > 200
+
+    # Reading further up: a new line arrives without moving the view, with a way down.
+    await page.evaluate("document.getElementById('conv-scroll').scrollTop = 0")
+    await _customer(running, WAITING, "Mensagem 61")
+    await expect(items).to_have_count(61)
+    jump = _panel(page).get_by_role("button", name="Novas mensagens")
+    await expect(jump).to_be_visible()
+    assert await page.evaluate("document.getElementById('conv-scroll').scrollTop") == 0
+    await jump.click()
+    await expect(jump).to_be_hidden()
+    assert await page.evaluate(FROM_END) < 2
+
+    # At the bottom, the view follows the next one; the older lines stay loaded.
+    await _customer(running, WAITING, "Mensagem 62")
+    await expect(items).to_have_count(62)
+    await expect(items.last).to_contain_text("Mensagem 62")
+    await page.wait_for_function(f"({FROM_END})() < 2")
+    await expect(items.first).to_contain_text("Mensagem 1")
+    await expect(jump).to_be_hidden()
+
+
+@needs_chromium
+async def test_the_panel_shows_dates_and_says_when_it_can_not_load(running: Running,
+                                                                  browser: Any) -> None:
+    from playwright.async_api import expect
+
+    # Lines from other days, at known UTC times (the API's times carry no offset).
+    real_clock = running.manager.clock
+    try:
+        running.manager.clock = lambda: 1767218400.0  # 2025-12-31 22:00 UTC
+        await _customer(running, WAITING, "Feliz ano novo!")
+        running.manager.clock = lambda: 1768482300.0  # 2026-01-15 13:05 UTC
+        await _customer(running, WAITING, "Quero falar com um atendente")
+    finally:
+        running.manager.clock = real_clock
+
+    ctx = await browser.new_context(viewport={"width": 1280, "height": 720}, locale="pt-BR",
+                                    timezone_id="America/Sao_Paulo")
+    page = await ctx.new_page()
+    # The browser's today: 2026-01-15, 15:00 in São Paulo.
+    await page.clock.set_fixed_time(1768500000)
+    await page.goto(f"{running.url}/dashboard?attendant={ANA}")
+    await _row(page, WAITING).locator(".who").click()
+    await expect(_messages(page).locator("time")).to_have_text(["31/12/2025 19:00", "10:05"])
+
+    # The session is gone (404), then the server fails: a line in the panel, in pt-BR.
+    answer = {"status": 404, "body": '{"error": "Sessão não encontrada"}'}
+
+    async def fake(route: Any) -> None:
+        await route.fulfill(status=answer["status"], content_type="application/json",
+                            body=answer["body"])
+
+    await page.route(f"**/session/{WAITING}/messages*", fake)
+    state = _panel(page).locator("#conv-state")
+    await expect(state).to_have_text("Esta conversa não existe mais (encerrada ou removida).")
+    await expect(_messages(page)).to_have_count(0)
+    answer.update(status=500, body="oops")
+    await expect(state).to_have_text("Não foi possível carregar a conversa; tentando de novo…")
+    await page.unroute(f"**/session/{WAITING}/messages*")
+    await expect(_messages(page)).to_have_count(2)
+    await expect(state).to_be_hidden()
+

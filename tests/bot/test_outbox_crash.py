@@ -127,7 +127,9 @@ class Cluster:
             SLACK_SIGNING_SECRET=SECRET, SLACK_API_URL=self.fake.api_url,
             SLACK_ESCALATION_CHANNEL=CHANNEL, WHATSAPP_ACCESS_TOKEN="EAAG-token",
             WHATSAPP_PHONE_NUMBER_ID=PHONE_NUMBER_ID, WHATSAPP_API_URL=self.graph.url,
-            WHATSAPP_APP_SECRET=APP_SECRET)
+            WHATSAPP_APP_SECRET=APP_SECRET,
+            # Only the replies are counted: nothing the service would say by itself.
+            HANDOFF_QUEUE_ACK="false", HANDOFF_ANNOUNCE_ATTENDANT="false")
         self.procs.append(Proc(self, svc))
         return self.procs[-1]
 
