@@ -60,6 +60,9 @@ class Metrics:
                                          registry=r)
         self.csat = Histogram("handoff_csat", "Customers' ratings after hand-back (3 best)",
                               ["attendant"], buckets=(1, 2, 3), registry=r)
+        self.first_reply = Histogram("handoff_first_reply_seconds",
+                                     "From claim to the attendant's first message",
+                                     buckets=_CLAIM_BUCKETS, registry=r)
         self.queue_length = Gauge("handoff_queue_length", "Customers waiting for a person",
                                   registry=r)
         self.outbox_length = Gauge("handoff_outbox_length",
@@ -78,9 +81,13 @@ class Metrics:
         dispatcher.on(Rated, "count", self.on_rated)
 
     def on_message(self, sender: Sender, result: MessageResult) -> None:
-        if result.reason is Reason.DUPLICATE or result.session is None:
+        s = result.session
+        if result.reason is Reason.DUPLICATE or s is None:
             return
-        self.messages.labels(sender.value, result.session.mode.value).inc()
+        self.messages.labels(sender.value, s.mode.value).inc()
+        if (sender is Sender.HUMAN and s.mode is Mode.HUMAN and s.human_messages == 1
+                and s.taken_at and s.last_human_message):
+            self.first_reply.observe(max(0.0, s.last_human_message - s.taken_at))
 
     async def on_change(self, event: ModeChanged) -> None:
         if event.event == Happening.ESCALATION_REQUESTED:

@@ -46,6 +46,8 @@ async def test_counters_move(running: Running) -> None:
     assert after[("handoff_takeovers_total", (("source", "rest"),))] == 1
     assert after[("handoff_releases_total", (("source", "cli"),))] == 1
     assert after[("handoff_time_to_claim_seconds_count", ())] == 1
+    assert after[("handoff_first_reply_seconds_count", ())] == 1
+    assert after[("handoff_queue_length", ())] == 1
     assert after[("handoff_webhook_seconds_count", ())] == 4
     assert after[("handoff_sessions", (("mode", "paused"),))] == 1
     assert after[("handoff_sessions", (("mode", "agent"),))] == 1
