@@ -17,8 +17,12 @@ Each at 1, 50 and 200 concurrent conversations (one message in flight per conver
 next sent as soon as the previous one's outgoing call arrived), with one service process and
 with two sharing Redis (requests sent alternately to each). Beside each figure, the floor: a
 bare request to the same fake (Graph for `a` and `c`, Slack for `b`) from this client at the same
-concurrency, measured in the same run. Beside that, the Redis commands per message (`INFO
-commandstats` delta over the cell / messages) and the fake APIs' calls per message.
+concurrency, measured in the same run. Beside that, the cost per message: Redis commands
+(`INFO commandstats` delta over the cell / messages), CPU time of each process (/proc), and the
+fake APIs' calls. Then, with one process and MONITOR on for a few untimed messages per path,
+the Redis round trips each message costs (a pipeline or MULTI/EXEC counted once) apart from the
+commands its Lua scripts run inside Redis. `--profile-dir DIR` runs the services under cProfile
+instead (see `bench/hotspots.py`).
 
 Starts its own redis-server, one process for the fakes (FakeGraph and FakeSlack from
 `tests/fakes/`, plus the agent), and the service processes; everything is stopped on exit,
@@ -32,6 +36,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
 import re
 import shutil
 import sys
@@ -40,6 +45,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -56,11 +62,13 @@ from bench.common import (  # noqa: E402
     BenchRedis,
     Child,
     Target,
+    cpu_seconds,
     handle_signals,
     machine,
     percentile,
     service_target,
 )
+from bench.hotspots import profiled_argv  # noqa: E402
 from tests.fakes.graph import FakeGraph, meta_signature  # noqa: E402
 from tests.fakes.slack import FakeSlack, event_body, signed_headers  # noqa: E402
 
@@ -170,8 +178,10 @@ def fakes_child(conn: Any) -> None:
 
     async def serve() -> None:
         feed = Feed()
-        graph = await TimedGraph(feed).start()
-        slack = await TimedSlack(feed, token=SLACK_TOKEN, users={USER: ATTENDANT}).start()
+        graph = TimedGraph(feed)
+        await graph.start()
+        slack = TimedSlack(feed, token=SLACK_TOKEN, users={USER: ATTENDANT})
+        await slack.start()
         agent_calls = 0
 
         async def agent(request: web.Request) -> web.Response:
@@ -252,6 +262,8 @@ class Cell:
     conversations: int
     seconds: float = 0.0          # the timed part
     latencies: list[float] = field(default_factory=list)
+    answers: list[float] = field(default_factory=list)  # the inbound request's HTTP answer
+    cpu: dict[str, float] = field(default_factory=dict)    # CPU seconds by process kind
     messages: int = 0             # every message answered 2xx, warm-up included
     errors: int = 0
     first_error: str = ""
@@ -261,6 +273,10 @@ class Cell:
     @property
     def rate(self) -> float:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def cpu_per_message(self, kind: str) -> float:
+        """Microseconds of CPU per message (warm-up and drain included)."""
+        return self.cpu.get(kind, 0.0) / self.messages * 1e6 if self.messages else float("nan")
 
     def redis_per_message(self) -> float:
         return sum(self.redis.values()) / self.messages if self.messages else float("nan")
@@ -281,7 +297,8 @@ class Monitored:
     path: str
     messages: int = 0
     errors: int = 0
-    round_trips: Counter[str] = field(default_factory=Counter)  # sent by the service
+    sent: Counter[str] = field(default_factory=Counter)         # commands the service sent
+    round_trips: Counter[str] = field(default_factory=Counter)  # by what each one carried
     in_scripts: Counter[str] = field(default_factory=Counter)   # run by Lua inside Redis
 
 
@@ -335,6 +352,7 @@ class Rig:
         self.turn = itertools.count()
         self.run_id = f"{int(time.time())}"
         self.own: Counter[str] = Counter()  # commands this bench sent to Redis (not counted)
+        self.pids: dict[str, int | None] = {}
 
     async def open(self) -> None:
         self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0),
@@ -363,6 +381,14 @@ class Rig:
             if entry is not None and entry[0] == kind and not entry[1].done():
                 entry[1].set_result((arrived, target))
 
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds so far: the services (together), redis-server, the fakes, this client."""
+        return {"service": sum(cpu_seconds(t.proc.pid if t.proc else None)
+                               for t in self.services),
+                "redis": cpu_seconds(self.pids.get("redis")),
+                "fakes": cpu_seconds(self.pids.get("fakes")),
+                "client": cpu_seconds(os.getpid())}
+
     def service(self) -> Target:
         """The services in turn: one request to each, alternately."""
         return self.services[next(self.turn) % len(self.services)]
@@ -373,8 +399,9 @@ class Rig:
     # ---- one message, each path
 
     async def message(self, path: str, phone: str, text: str
-                      ) -> tuple[float, float] | str:
-        """Send one message on `path`; (sent, arrived) on the monotonic clock, or a problem."""
+                      ) -> tuple[float, float, float] | str:
+        """Send one message on `path`; (sent, answered, arrived) on the monotonic clock (the
+        service's HTTP answer read here, the outgoing call at the fake), or a problem."""
         assert self.http is not None
         token = next(self.tokens)
         text = f"{text} BM{token}"
@@ -404,13 +431,14 @@ class Rig:
                         return f"{path}: not queued: {raw[:200]!r}"
             except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
                 return f"{path}: {type(exc).__name__}: {exc}"
+            answered = time.monotonic()
             try:
                 arrived, where = await asyncio.wait_for(future, WAIT)
             except TimeoutError:
                 return f"{path}: no outgoing {kind} call for BM{token} within {WAIT:g} s"
             if where != expect:
                 return f"{path}: BM{token} went to {where!r}, not {expect!r}"
-            return sent, arrived
+            return sent, answered, arrived
         finally:
             self.pending.pop(token, None)
 
@@ -472,7 +500,7 @@ class Rig:
             row = []
             for shard in range(SHARDS):
                 self.own["get"] += 1
-                owner = await self.redis.get(f"{PREFIX}c:outbox:{group}:{shard}") or ""
+                owner = str(await self.redis.get(f"{PREFIX}c:outbox:{group}:{shard}") or "")
                 pid = int(owner.rsplit("-", 2)[-2]) if owner.count("-") >= 2 else None
                 row.append(pids.index(pid) + 1 if pid in pids else 0)
             out[group] = row
@@ -536,10 +564,9 @@ async def setup_conversations(rig: Rig, agent_phones: list[str], human_phones: l
             if resp.status != 200 or data.get("session", {}).get("mode") != "human":
                 raise RuntimeError(f"set-up, takeover {phone}: HTTP {resp.status}: {data}")
 
-    await limited(50, [lambda p=p: first(p) for p in agent_phones])
-    await limited(50, [lambda p=p: escalate(p) for p in human_phones])
-    await limited(50, [lambda p=p: card(p) for p in human_phones])
-    await limited(50, [lambda p=p: take(p) for p in human_phones])
+    for step, phones in ((first, agent_phones), (escalate, human_phones), (card, human_phones),
+                         (take, human_phones)):
+        await limited(50, [partial(step, p) for p in phones])
     if not await rig.settle():
         raise RuntimeError("set-up: the queues did not drain within 60 s")
 
@@ -553,28 +580,44 @@ async def run_cell(rig: Rig, path: str, phones: list[str], procs: int, seconds: 
     await rig.settle()
     rig.own.clear()
     redis_before, fakes_before = await rig.commandstats(), await rig.fake_stats()
+    cpu_before = rig.cpu()
     texts = {"a": "Qual o prazo do pedido", "b": "Ainda estou esperando o pedido",
              "c": "Seu pedido sai hoje, ok?"}
     clock = time.monotonic
     start = clock()
-    timed_from, until = start + warmup, start + warmup + seconds
+    # Timed from the later of the warm-up's end and the moment every conversation had its first
+    # message through (so the opening burst, all conversations at once, is never timed).
+    window: list[float] = []
+    untimed = len(phones)
+    samples: list[tuple[float, float, float]] = []
 
     async def conversation(phone: str) -> None:
-        while clock() < until:
+        nonlocal untimed
+        first = True
+        while not window or clock() < window[1]:
             got = await rig.message(path, phone, texts[path])
+            if first:
+                first, untimed = False, untimed - 1
+                if untimed == 0:
+                    begin = max(start + warmup, clock())
+                    window.extend([begin, begin + seconds])
             if isinstance(got, str):
                 cell.errors += 1
                 cell.first_error = cell.first_error or got
                 continue
             cell.messages += 1
-            sent, arrived = got
-            if sent >= timed_from:
-                cell.latencies.append(arrived - sent)
+            samples.append(got)
 
     await asyncio.gather(*(conversation(p) for p in phones))
-    cell.seconds = min(clock(), until) - timed_from
+    timed_from, until = window
+    cell.seconds = until - timed_from
+    for sent, answered, arrived in samples:
+        if timed_from <= sent < until:
+            cell.latencies.append(arrived - sent)
+            cell.answers.append(answered - sent)
     if not await rig.settle():
         cell.first_error = cell.first_error or "the queues did not drain within 60 s"
+    cell.cpu = {k: v - cpu_before.get(k, 0.0) for k, v in rig.cpu().items()}
     own = Counter(rig.own)
     cell.redis = rig.delta(redis_before, await rig.commandstats(), own)
     after = await rig.fake_stats()
@@ -583,26 +626,50 @@ async def run_cell(rig: Rig, path: str, phones: list[str], procs: int, seconds: 
     return cell
 
 
-#: Commands this bench sends itself (the service sends none of them on these paths).
+#: Commands this bench sends itself (the service's trim also runs XINFO GROUPS, every 5 s).
 OWN_COMMANDS = {"info", "xlen", "xinfo|stream", "xinfo|groups", "monitor"}
+#: Commands of one client closer together than this came in one write: a pipeline (or a
+#: MULTI/EXEC block), one round trip. A separate round trip from Python takes far longer.
+SAME_TRIP = 25e-6
+MONITOR_LINE = re.compile(r'^(\d+\.\d+) \[\d+ ([^\]]+)\] "([^"]*)"(?: "([^"]*)")?')
 
 
-def command_name(line: str) -> tuple[str, str] | None:
-    """(`lua` or `tcp`, the command as commandstats names it) of one MONITOR line."""
+def monitor_line(line: str) -> tuple[float, str, str] | None:
+    """(time, client or `lua`, the command as commandstats names it) of one MONITOR line."""
     found = MONITOR_LINE.match(line)
     if found is None:
         return None
-    who, args = found.groups()
-    words = [w.lower() for w in re.findall(r'"((?:[^"\\]|\\.)*)"', args)[:2]]
-    if not words:
-        return None
-    name = words[0]
-    if name in ("xinfo", "client", "script", "config", "object", "memory") and len(words) > 1:
-        name = f"{name}|{words[1]}"
-    return ("lua" if who == "lua" else "tcp"), name
+    at, who, name, sub = found.groups()
+    name = name.lower()
+    if name in ("xinfo", "client", "script", "config", "object", "memory") and sub:
+        name = f"{name}|{sub.lower()}"
+    return float(at), who, name
 
 
-MONITOR_LINE = re.compile(r"^[\d.]+ \[\d+ ([^\]]+)\] (.*)$", re.S)
+def round_trips(lines: list[str], seen: Monitored) -> None:
+    """Group MONITOR lines into round trips: a client's commands that arrived together."""
+    last: tuple[float, str] | None = None
+    trip: list[str] = []
+
+    def close() -> None:
+        if trip:
+            seen.round_trips["+".join(trip)] += 1
+            trip.clear()
+
+    for line in lines:
+        found = monitor_line(line)
+        if found is None or found[2] in OWN_COMMANDS:
+            continue
+        at, who, name = found
+        if who == "lua":
+            seen.in_scripts[name] += 1
+            continue
+        seen.sent[name] += 1
+        if last is None or who != last[1] or at - last[0] > SAME_TRIP:
+            close()
+        trip.append(name)
+        last = (at, who)
+    close()
 
 
 async def run_monitored(rig: Rig, redis_url: str, path: str, phones: list[str],
@@ -643,11 +710,7 @@ async def run_monitored(rig: Rig, redis_url: str, path: str, phones: list[str],
                     await reader
     finally:
         await spy.aclose()
-    for line in lines:
-        found = command_name(line)
-        if found is None or found[1] in OWN_COMMANDS:
-            continue
-        (seen.in_scripts if found[0] == "lua" else seen.round_trips)[found[1]] += 1
+    round_trips(lines, seen)
     return seen
 
 
@@ -702,6 +765,7 @@ def phones_for(kind: int, round_no: int, count: int) -> list[str]:
 async def run(args: argparse.Namespace, rds: BenchRedis, fakes: FakesProcess,
               workdir: Path) -> tuple[list[Round], list[Floor]]:
     rig = Rig(fakes.urls, rds.url)
+    rig.pids = {"redis": rds.proc.pid if rds.proc else None, "fakes": fakes.child.proc.pid}
     rounds: list[Round] = []
     floors: list[Floor] = []
     env = {"WHATSAPP_APP_SECRET": APP_SECRET, "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN,
@@ -722,6 +786,10 @@ async def run(args: argparse.Namespace, rds: BenchRedis, fakes: FakesProcess,
             await rig.redis.flushall()
             rig.services = [service_target(f"service-{procs}p-{k + 1}", rds.url, workdir, **env)
                             for k in range(procs)]
+            if args.profile_dir:
+                for target in rig.services:
+                    target.argv = profiled_argv(
+                        target.argv, args.profile_dir.resolve() / f"{target.name}.prof")
             try:
                 for target in rig.services:
                     await asyncio.to_thread(target.start)
@@ -819,7 +887,8 @@ def report(rounds: list[Round], floors: list[Floor], args: argparse.Namespace) -
           "time.monotonic, one clock machine-wide); floor = round trip of a bare request to the "
           "same fake from this client at the same concurrency")
     head = (f"{'path':<42} {'procs':>5} {'conv':>5} {'msg/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
-            f"{'errors':>6}   {'floor p50':>9} {'p99':>7}   {'redis/msg':>9}")
+            f"{'errors':>6}   {'floor p50':>9} {'p99':>7}   {'redis/msg':>9} {'answer p50':>10} "
+            f"{'svc CPU':>7}")
     print(head)
     print("-" * len(head))
     for rnd in rounds:
@@ -828,7 +897,16 @@ def report(rounds: list[Round], floors: list[Floor], args: argparse.Namespace) -
             fl = pq(f.latencies) if f else "      -       -"
             print(f"{c.path} {PATHS[c.path]:<40} {c.procs:>5} {c.conversations:>5} "
                   f"{c.rate:>7.0f} {pq(c.latencies)} {c.errors:>6}   {fl:>17}   "
-                  f"{c.redis_per_message():>9.1f}")
+                  f"{c.redis_per_message():>9.1f} {percentile(c.answers, 50):>10.2f} "
+                  f"{c.cpu_per_message('service'):>7.0f}")
+    print()
+    print("answer p50 = the inbound request's own HTTP answer (ms); svc CPU = the service "
+          "processes' CPU per message (µs). CPU per message, µs (service / redis-server / "
+          "fakes / this client; /proc, over each cell):")
+    for rnd in rounds:
+        for c in rnd.cells:
+            print(f"  {c.path} {c.procs}p {c.conversations:>4} conv  " + " / ".join(
+                f"{c.cpu_per_message(k):5.0f}" for k in ("service", "redis", "fakes", "client")))
     print()
     print("floors (round trip, ms):")
     for f in floors:
@@ -855,18 +933,20 @@ def report(rounds: list[Round], floors: list[Floor], args: argparse.Namespace) -
     for rnd in rounds:
         if not rnd.monitored:
             continue
-        print(f"Redis round trips per message, by command ({rnd.procs} process(es); MONITOR on "
-              "for a few untimed messages: what the service sends, apart from what its Lua "
-              "scripts run inside Redis):")
+        print(f"Redis round trips per message, by what each carried ({rnd.procs} process(es); "
+              "MONITOR on for a few untimed messages; a pipeline or MULTI/EXEC is one round "
+              "trip, `a+b`; the idle background is in it):")
         for m in rnd.monitored:
             if not m.messages:
                 print(f"  {m.path}  no messages ({m.errors} errors)")
                 continue
             trips = sum(m.round_trips.values()) / m.messages
+            sent = sum(m.sent.values()) / m.messages
             inside = sum(m.in_scripts.values()) / m.messages
-            print(f"  {m.path}  {trips:5.1f} round trips/msg: {breakdown(m.round_trips, m.messages)}")
-            print(f"     {inside:5.1f} commands/msg inside scripts: "
-                  f"{breakdown(m.in_scripts, m.messages, top=8)}  ({m.messages} messages)")
+            print(f"  {m.path}  {trips:5.1f} round trips/msg ({sent:.1f} commands sent, "
+                  f"{inside:.1f} more run inside scripts; {m.messages} messages): "
+                  f"{breakdown(m.round_trips, m.messages, top=16)}")
+            print(f"         inside scripts: {breakdown(m.in_scripts, m.messages, top=10)}")
         print()
     print("Calls to the fakes per message (same cells):")
     for rnd in rounds:
@@ -888,7 +968,7 @@ def report(rounds: list[Round], floors: list[Floor], args: argparse.Namespace) -
               f"{idle_total:.1f} Redis commands/s ({top}); outbox shards read by process "
               f"[{leases}]")
         if rnd.logged:
-            print(f"  the service logged: " + ", ".join(
+            print("  the service logged: " + ", ".join(
                 f"{name} x{n}" for name, n in rnd.logged.most_common(8)))
     for rnd in rounds:
         for c in rnd.cells:
@@ -943,6 +1023,10 @@ def main(argv: list[str] | None = None, summary: list[str] | None = None) -> int
     parser.add_argument("--monitor-messages", type=int, default=60,
                         help="messages per path with MONITOR on, to split round trips from "
                         "script work (1 process, untimed; 0 skips it)")
+    parser.add_argument("--profile-dir", type=Path,
+                        help="run the services under cProfile and write DIR/service-*.prof "
+                        "(the figures are then the profiler's, not the service's; read them "
+                        "with `python bench/hotspots.py --show FILE`)")
     parser.add_argument("--quick", action="store_true",
                         help="1 s cells, shorter floors and idle count (noisier)")
     args = parser.parse_args(argv)
@@ -957,6 +1041,8 @@ def main(argv: list[str] | None = None, summary: list[str] | None = None) -> int
             or min(args.conversations) < 1 or not args.processes or min(args.processes) < 1):
         parser.error("--seconds, --conversations and --processes must be positive")
 
+    if args.profile_dir:
+        args.profile_dir.mkdir(parents=True, exist_ok=True)
     handle_signals()
     workdir = Path(tempfile.mkdtemp(prefix="handoff-bench-"))
     rds = BenchRedis()
@@ -965,9 +1051,12 @@ def main(argv: list[str] | None = None, summary: list[str] | None = None) -> int
     try:
         rds.start()
         fakes.start()
+        load_before = os.getloadavg()[0]
         rounds, floors = asyncio.run(run(args, rds, fakes, workdir))
         report(rounds, floors, args)
-        print(f"\ntook {time.monotonic() - started:.0f} s")
+        print(f"\ntook {time.monotonic() - started:.0f} s; 1-minute load average "
+              f"{load_before:.2f} before, {os.getloadavg()[0]:.2f} after (this run's own "
+              "processes count too: anything well above 2 means other work shared the cores)")
         if summary is not None:
             summary.extend(summarize(rounds, floors))
     except KeyboardInterrupt:

@@ -234,7 +234,8 @@ def redis_floor(client: redis.Redis, n: int, escalate_every: int) -> RedisFigure
     for i in range(n):
         m = message(i, escalate_every)
         t = repr(now + i / 1000)
-        fields = {"p": m.phone, "m": "agent", "c": t, "u": t, "lcm": t, "lct": m.text}
+        fields: dict[Any, Any] = {"p": m.phone, "m": "agent", "c": t, "u": t, "lcm": t,
+                                  "lct": m.text}
         if m.escalate:
             fields.update({"m": "human", "pa": t, "h": attendant(i), "ta": t})
         pipe.hset(f"floor:{m.phone}", mapping=fields)

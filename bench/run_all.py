@@ -1,9 +1,9 @@
 """Every benchmark, one after the other: `python -m bench` (or `python bench/run_all.py`).
 
-Runs `webhook`, `slack_ack`, `race` and `memory` with defaults chosen so the whole thing ends in
-a few minutes on 2 cores, prints each one's report as it finishes, then a summary with every
-figure beside its floor and its aim. `--quick` shortens the timed phases (noisier figures).
-Each benchmark starts and stops its own processes; one failing doesn't stop the others.
+Runs `webhook`, `slack_ack`, `latency`, `race` and `memory` with defaults chosen so the whole
+thing ends in a few minutes on 2 cores, prints each one's report as it finishes, then a summary
+with every figure beside its floor and its aim. `--quick` shortens the timed phases (noisier
+figures). Each benchmark starts and stops its own processes; one failing doesn't stop the others.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python bench/run_all.py` puts bench/, not the root, on the path
     sys.path.insert(0, str(ROOT))
 
-from bench import memory, race, slack_ack, webhook  # noqa: E402
+from bench import latency, memory, race, slack_ack, webhook  # noqa: E402
 from bench.common import handle_signals, machine  # noqa: E402
 
 Main = Callable[[list[str], list[str]], int]
@@ -30,6 +30,7 @@ def plan(quick: bool) -> list[tuple[str, Main, list[str]]]:
     return [
         ("webhook", webhook.main, ["--seconds", seconds, "--warmup", "2"]),
         ("slack_ack", slack_ack.main, ["--seconds", "4" if quick else "6", "--warmup", "2"]),
+        ("latency", latency.main, ["--quick"] if quick else ["--seconds", "2"]),
         ("race", race.main, ["--rounds", "3"]),
         ("memory", memory.main, ["--sessions", "100000"]),
     ]
@@ -39,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter timed phases")
     parser.add_argument("--only", default="", help="comma-separated subset of "
-                        "webhook,slack_ack,race,memory")
+                        "webhook,slack_ack,latency,race,memory")
     args = parser.parse_args(argv)
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     handle_signals()
