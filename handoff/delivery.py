@@ -69,6 +69,8 @@ class _Target:
 class _Item:
     shard: int
     envelope: Envelope
+    #: Handed to this group for the first time: none of its targets can be done yet.
+    fresh: bool = True
 
 
 class Dispatcher:
@@ -187,7 +189,7 @@ class Dispatcher:
                 continue
             failures = 0
             for envelope in found:
-                self._dispatch(_Item(shard, envelope))
+                self._dispatch(_Item(shard, envelope, fresh=not recovering))
 
     async def _room(self) -> None:
         while len(self._inflight) >= self.tuning.max_inflight:
@@ -224,7 +226,8 @@ class Dispatcher:
         event, entry_id = item.envelope.event, item.envelope.id
         for target in self._targets.get(type(event), []):
             done = f"outbox:{self.group}:{item.shard}:{entry_id}:{target.name}"
-            if await self._persist(partial(self.claims.exists, done), event, "done?"):
+            if not item.fresh and await self._persist(partial(self.claims.exists, done),
+                                                      event, "done?"):
                 continue
             applied = await self._persist(partial(target.handler, event), event, target.name,
                                           give_up=True)
