@@ -33,6 +33,7 @@ from bot.web.auth import auth_middleware
 from bot.web.dashboard import setup_dashboard
 from bot.web.errors import error_middleware
 from bot.web.keys import BACKEND, BACKGROUND, DISPATCHERS, HTTP, MANAGER, METRICS, SETTINGS
+from bot.web.media import MediaLinks
 from bot.whatsapp import texts as wa_texts
 from bot.whatsapp.cloud import CloudClient
 from bot.whatsapp.mount import setup_whatsapp
@@ -111,9 +112,15 @@ def create_app(settings: Settings | None = None) -> web.Application:
                       media=media, templates=templates, hours=hours,
                       on_failure=metrics.outbound_failures.labels("slack").inc)
     failures = metrics.outbound_failures.labels("whatsapp" if cloud else "relay")
+    links = None
+    link_secret = secret(settings.handoff_outbound_secret) or secret(
+        settings.slack_signing_secret)
+    if slack is not None and link_secret:
+        links = MediaLinks(link_secret, slack.files, ttl=settings.handoff_media_link_seconds,
+                           base_url=settings.handoff_public_url)
     reach = Reach(manager, backend.ledger, cloud=cloud, relay=relay,
                   origin_ttl=tuning.status_ttl, on_failure=failures.inc,
-                  files=slack.files if slack else None)
+                  files=slack.files if slack else None, links=links)
     CustomerSender(manager, reach, settings, hours,
                    slack.identities.display_name if slack else None).subscribe(
         dispatchers[customer.GROUP])
@@ -155,4 +162,6 @@ def create_app(settings: Settings | None = None) -> web.Application:
     setup_whatsapp(app, settings, manager=manager, inbox=backend.inbox, ledger=backend.ledger,
                    reach=reach, tuning=tuning)
     setup_dashboard(app)
+    if links is not None:
+        app.router.add_get("/media/{token}", links.serve)
     return app

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from bot.media import Opened
 from bot.relay import Relay
 from bot.sending import Delivery, NotSent
+from bot.web.media import MediaLinks
 from bot.whatsapp.cloud import MAX_CAPTION, chunks
 from bot.whatsapp.outbound import Outbound
 from handoff.events import (
@@ -50,7 +51,8 @@ class Reach:
     def __init__(self, manager: SessionManager, ledger: Ledger, *,
                  cloud: Outbound | None, relay: Relay | None, origin_ttl: float,
                  on_failure: Callable[[], object] | None = None,
-                 files: FileSource | None = None) -> None:
+                 files: FileSource | None = None, links: MediaLinks | None = None) -> None:
+        self.links = links
         self.manager = manager
         self.ledger = ledger
         self.cloud = cloud
@@ -127,8 +129,14 @@ class Reach:
                 log.warning("customer_unreachable", extra={
                     "phone": phone, "sender": "human", "reason": NotSent.NO_CHANNEL.value})
                 return Delivery(False, reason=NotSent.NO_CHANNEL)
-            return Delivery(False, reason=NotSent.RELAY_FAILED,
-                            detail="files through the relay are not available yet")
+            if self.links is None:
+                log.warning("relay_files_unsigned", extra={"phone": phone})
+                return Delivery(False, reason=NotSent.RELAY_FAILED)
+            session = await self.manager.get(phone)
+            ok = await self.relay.send(phone, caption, attendant,
+                                       session.mode.value if session else None,
+                                       [self.links.link(f) for f in files])
+            return Delivery(ok, reason=None if ok else NotSent.RELAY_FAILED)
         delivery = Delivery(True)
         if len(caption) > MAX_CAPTION:
             delivery = await self.cloud.send(phone, caption, sender="human")

@@ -14,6 +14,7 @@ import hmac
 import json
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 
@@ -45,9 +46,12 @@ class Relay:
         self.backoff = backoff
 
     async def send(self, phone: str, message: str, attendant: str | None,
-                   mode: str | None) -> bool:
-        body = json.dumps({"phone": phone, "message": message, "attendant_id": attendant,
-                           "session_mode": mode}, ensure_ascii=False).encode()
+                   mode: str | None, attachments: list[dict[str, Any]] | None = None) -> bool:
+        fields: dict[str, Any] = {"phone": phone, "message": message,
+                                  "attendant_id": attendant, "session_mode": mode}
+        if attachments:
+            fields["attachments"] = attachments
+        body = json.dumps(fields, ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json"}
         if self.secret:
             headers[SIGNATURE_HEADER] = sign(self.secret, body)

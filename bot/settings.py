@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     handoff_holidays_region: str | None = None
     handoff_extra_holidays: CommaList = []
     handoff_media_max_bytes: int = Field(25 * 1024 * 1024, ge=1)
+    handoff_media_link_seconds: float = Field(3600.0, gt=0)
+    handoff_public_url: str | None = None
     handoff_transcript_max: int = Field(TRANSCRIPT_MAX, ge=1, le=100_000)
 
     @field_validator("slack_supervisors", "handoff_escalation_keywords",

@@ -16,6 +16,8 @@ from bot.web.keys import SETTINGS
 #: decides per body, since Meta's signed payloads and the bearer-protected simple JSON share it.
 OPEN_PATHS = frozenset({"/healthz", "/openapi.json", "/dashboard", "/slack/events",
                         "/webhook/whatsapp"})
+#: The dashboard's assets, and file links for the relay (their signed token is the key).
+OPEN_PREFIXES = ("/static/", "/media/")
 
 
 def bearer_ok(request: web.Request) -> bool:
@@ -36,7 +38,8 @@ def unauthorized() -> web.Response:
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-    if request.path in OPEN_PATHS or request.path.startswith("/static/") or bearer_ok(request):
+    if request.path in OPEN_PATHS or request.path.startswith(OPEN_PREFIXES) or \
+            bearer_ok(request):
         response: web.StreamResponse = await handler(request)
         return response
     return unauthorized()

@@ -28,3 +28,6 @@ ERR_SIGNATURE = "Assinatura X-Hub-Signature-256 ausente ou inválida."
 ERR_NOT_META = "Corpo assinado pela Meta deve ter \"object\": \"whatsapp_business_account\"."
 BAD_SCHEDULE = ("Horário de atendimento inválido (HANDOFF_BUSINESS_HOURS, HANDOFF_TIMEZONE, "
                 "HANDOFF_HOLIDAYS_REGION ou HANDOFF_EXTRA_HOLIDAYS): {reason}.")
+ERR_MEDIA_LINK = "Link de arquivo inválido ou expirado."
+ERR_MEDIA_UPSTREAM = "Não foi possível buscar o arquivo no Slack agora; tente de novo."
+ERR_MEDIA_URL = "media.url deve ser um endereço http(s) do arquivo."

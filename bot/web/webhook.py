@@ -14,6 +14,7 @@ from bot.web.auth import bearer_ok, unauthorized
 from bot.web.errors import BadRequest, field, json_error, read_json
 from bot.web.keys import MANAGER, SETTINGS
 from bot.whatsapp import intake
+from bot.whatsapp.payloads import kind_of_mime, media_text
 from handoff.machine import Sender
 from handoff.manager import MessageResult
 from handoff.model import Source
@@ -72,7 +73,10 @@ async def simple_message(request: web.Request, data: dict[str, Any]) -> MessageR
         raise BadRequest(texts.ERR_MISSING.format(field="phone"))
     if isinstance(phone, bool) or not isinstance(phone, str | int):
         raise BadRequest(texts.ERR_TYPE.format(field=phone_name, kind="texto"))
+    media = _media(data.get("media"))
     text_name, text = _text_field(data, "message", "text")
+    if text is None and media is not None:
+        text = media_text(media)
     if text is None:
         raise BadRequest(texts.ERR_MISSING.format(field="message"))
     if not isinstance(text, str):
@@ -88,7 +92,31 @@ async def simple_message(request: web.Request, data: dict[str, Any]) -> MessageR
     return await request.app[MANAGER].handle_message(
         phone, text, sender, attendant=attendant or None,
         message_id=str(message_id) if message_id is not None else None,
-        metadata=metadata, source=Source.WHATSAPP)
+        metadata=metadata, source=Source.WHATSAPP, media=media)
+
+
+def _media(raw: Any) -> dict[str, Any] | None:
+    """The optional `media` object: `url` (http/https) and `mime_type`, `filename` and
+    `caption` optional; shown in the card's thread as the file itself."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise BadRequest(texts.ERR_TYPE.format(field="media", kind="objeto"))
+    url = raw.get("url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")) or \
+            len(url) > 2048:
+        raise BadRequest(texts.ERR_MEDIA_URL)
+    out: dict[str, Any] = {"url": url}
+    for name in ("mime_type", "filename", "caption"):
+        value = raw.get(name)
+        if value is not None and not isinstance(value, str):
+            raise BadRequest(texts.ERR_TYPE.format(field=f"media.{name}", kind="texto"))
+        if value:
+            out[name] = value[:1024]
+    if "mime_type" not in out:
+        raise BadRequest(texts.ERR_MISSING.format(field="media.mime_type"))
+    out["kind"] = kind_of_mime(out["mime_type"])
+    return out
 
 
 def answer(result: MessageResult) -> dict[str, Any]:

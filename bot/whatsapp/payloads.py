@@ -279,3 +279,21 @@ def _interactive(body: dict[str, Any]) -> str:
     if reply_type == "nfm_reply":
         return texts.WA_LABELS["form"]
     return texts.WA_LABELS["unsupported"]
+
+
+def kind_of_mime(mime_type: str) -> str:
+    """What a relay's file is, by its type: image, video, audio, sticker or document."""
+    mime = mime_type.split(";")[0].strip().lower()
+    if mime == "image/webp":
+        return "sticker"
+    for kind in ("image", "video", "audio"):
+        if mime.startswith(kind + "/"):
+            return kind
+    return "document"
+
+
+def media_text(media: dict[str, Any]) -> str:
+    """How a relay's file without a message reads: "[imagem] legenda"."""
+    label = texts.WA_LABELS.get(str(media.get("kind")), texts.WA_LABELS["document"])
+    note = media.get("caption") or media.get("filename")
+    return f"{label} {note}" if note else label

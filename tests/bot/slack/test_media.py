@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from bot.settings import Settings
 from tests.bot.slack.conftest import ANA, CHANNEL, PHONE, SlackRig, card_json
@@ -115,3 +116,34 @@ async def test_too_large_or_gone_is_said_in_a_line(
     assert large.text.endswith("Legenda: nota") and not large.files
     assert gone.text.startswith("📎 *Maria* enviou um vídeo, mas não foi possível baixar")
     assert [(f["name"], f["data"]) for f in flaky.files] == [("a.pdf", PDF)]
+
+
+async def test_a_relays_media_shows_the_same_way(
+        start: Callable[..., Awaitable[SlackRig]]) -> None:
+    files = web.Application()
+
+    async def serve_photo(request: web.Request) -> web.Response:
+        return web.Response(body=PHOTO, content_type="image/jpeg")
+
+    files.router.add_get("/foto.jpg", serve_photo)
+    runner = web.AppRunner(files)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/foto.jpg"
+    try:
+        r = await start()
+        card = await _held(r)
+        status, _ = await r.running.json("POST", "/webhook/whatsapp", json={
+            "phone": PHONE, "media": {"url": url, "mime_type": "image/jpeg",
+                                      "caption": "comprovante"}})
+        assert status == 200
+        (shown,) = await r.fake.until(lambda: [m for m in _after_takeover(r, card) if m.files])
+        assert shown.text == "💬 *5531999999999:* [imagem] comprovante"
+        assert [(f["name"], f["data"]) for f in shown.files] == [("image.jpg", PHOTO)]
+        for bad in ({"url": "ftp://x/y", "mime_type": "image/jpeg"}, {"url": url},
+                    {"url": url, "mime_type": 5}, "foto", [url]):
+            status, body = await r.running.json("POST", "/webhook/whatsapp", json={
+                "phone": PHONE, "message": "x", "media": bad})
+            assert status == 400 and body["error"], bad
+    finally:
+        await runner.cleanup()

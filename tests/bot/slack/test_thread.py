@@ -337,3 +337,47 @@ async def test_a_file_over_the_cap_is_refused_with_a_line(
                                            if "passa do limite" in t])
     assert line[0].startswith(f"❌ O arquivo de <@{ANA}> não foi enviado ao cliente")
     assert graph.requests == [] and graph.uploaded == {}
+
+
+async def test_files_through_the_relay_are_links_served_here(
+        start: Callable[..., Awaitable[SlackRig]], fake_slack: FakeSlack,
+        relay: FakeRelay) -> None:
+    r = await start(cloud=False, handoff_outbound_url=relay.url,
+                    handoff_outbound_secret="segredo-relay", handoff_media_link_seconds=30)
+    card = await taken_by_ana(r)
+    pdf = b"%PDF-1.7 " + bytes(range(256)) * 100
+    files = [fake_slack.share("F0REL", "nota fiscal.pdf", pdf, "application/pdf")]
+    await r.event(reply(ANA, "Segue a nota", card, "1767225720.000100", subtype="file_share",
+                        files=files))
+    (got,) = await eventually(lambda: relay.accepted)
+    assert got["message"] == "Segue a nota" and got["attendant_id"] == "ana@empresa.com"
+    (attachment,) = got["attachments"]
+    assert {k: attachment[k] for k in ("mime_type", "filename", "size")} == {
+        "mime_type": "application/pdf", "filename": "nota fiscal.pdf", "size": len(pdf)}
+    path = attachment["url"]
+    assert path.startswith("/media/")
+    async with r.running.request("GET", path) as resp:
+        assert resp.status == 200 and await resp.read() == pdf
+        assert resp.headers["Content-Type"] == "application/pdf"
+    payload, _, signature = path.removeprefix("/media/").partition(".")
+    forged = payload[:-2] + ("AA" if payload[-2:] != "AA" else "BB")
+    for bad in (f"/media/{forged}.{signature}", f"/media/{payload}.{signature[:-1]}x",
+                f"/media/{payload}", "/media/nada"):
+        async with r.running.request("GET", bad) as resp:
+            assert resp.status == 404, bad
+    await fake_slack.until(lambda: reactions(fake_slack, "1767225720.000100"))
+    assert reactions(fake_slack, "1767225720.000100") == ["heavy_check_mark"]
+
+
+async def test_a_file_link_expires(start: Callable[..., Awaitable[SlackRig]],
+                                   fake_slack: FakeSlack, relay: FakeRelay) -> None:
+    r = await start(cloud=False, handoff_outbound_url=relay.url,
+                    handoff_outbound_secret="segredo-relay", handoff_media_link_seconds=1)
+    card = await taken_by_ana(r)
+    files = [fake_slack.share("F0EXP", "a.pdf", b"%PDF-1.7", "application/pdf")]
+    await r.event(reply(ANA, "", card, "1767225721.000100", subtype="file_share",
+                        files=files))
+    (got,) = await eventually(lambda: relay.accepted)
+    await asyncio.sleep(2.1)
+    async with r.running.request("GET", got["attachments"][0]["url"]) as resp:
+        assert resp.status == 404
