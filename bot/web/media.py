@@ -65,7 +65,8 @@ class MediaLinks:
     def read(self, token: str) -> dict[str, Any] | None:
         """The file a token names, if it is ours, unaltered and not expired."""
         payload, _, signature = token.partition(".")
-        if not payload or not hmac.compare_digest(signature, self._sign(payload)):
+        if not payload or not token.isascii() or not hmac.compare_digest(
+                signature.encode(), self._sign(payload).encode()):
             return None
         try:
             body = json.loads(_unb64(payload))
