@@ -69,7 +69,7 @@ class SlackEndpoint:
             return self.verifier.is_valid(
                 body=raw, timestamp=request.headers.get("X-Slack-Request-Timestamp"),
                 signature=request.headers.get("X-Slack-Signature"))
-        except ValueError:
+        except (ValueError, TypeError):  # TypeError: compare_digest on a non-ASCII signature
             return False
 
     async def handle(self, request: web.Request) -> web.StreamResponse:

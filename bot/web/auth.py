@@ -26,8 +26,9 @@ def bearer_ok(request: web.Request) -> bool:
         return True
     header = request.headers.get("Authorization", "")
     scheme, _, given = header.partition(" ")
+    # surrogateescape: a header that is not UTF-8 (aiohttp keeps its bytes so) is a wrong token.
     return scheme.lower() == "bearer" and hmac.compare_digest(
-        given.strip().encode(), token.encode())
+        given.strip().encode("utf-8", "surrogateescape"), token.encode())
 
 
 def unauthorized() -> web.Response:

@@ -18,7 +18,7 @@ from aiohttp import web
 from bot.web.sessions import MAX_PAGE
 from handoff.events import Happening
 from handoff.machine import Reason, Sender
-from handoff.model import NOTE, Mode, Source
+from handoff.model import NOTE, TEMPLATE, Mode, Source
 
 routes = web.RouteTableDef()
 
@@ -53,8 +53,9 @@ def _values(enum: Any) -> list[str]:
     return [member.value for member in enum]
 
 
+PHONE_VALUE: Schema = {"type": ["string", "integer"]}
 TIMESTAMP: Schema = {"type": "string", "pattern": TIMESTAMP_PATTERN,
-                     "description": "UTC, ISO 8601 sem fuso (UTC without an offset)."}
+                     "description": "UTC, ISO 8601 without an offset."}
 
 SCHEMAS: dict[str, Schema] = {
     "Error": {
@@ -142,17 +143,30 @@ SCHEMAS: dict[str, Schema] = {
     "Line": {
         "type": "object",
         "description": "One transcript message; `id` numbers the session's lines from 1.",
-        "required": ["id", "at", "sender", "attendant", "text"],
+        "required": ["id", "at", "sender", "attendant", "text", "media", "status"],
         "properties": {
             "id": {"type": "integer", "minimum": 1},
             "at": TIMESTAMP,
             "sender": {"type": "string", "description": "One of: "
-                       + ", ".join([*_values(Sender), NOTE]) + "."},
+                       + ", ".join([*_values(Sender), NOTE, TEMPLATE]) + "."},
             "attendant": {"type": ["string", "null"]},
             "text": {"type": "string"},
-            "media": {"type": "object",
-                      "description": "The file that came with the message (kind, MIME type, "
-                                     "name…); absent when none did."},
+            "media": _nullable(_ref("Media")),
+            "status": {"type": ["string", "null"],
+                       "description": "Delivery status of an outgoing message, when known."},
+        },
+        "additionalProperties": False,
+    },
+    "Media": {
+        "type": "object",
+        "description": "The file that came with a message.",
+        "required": ["type", "mime_type", "filename", "caption"],
+        "properties": {
+            "type": {"type": ["string", "null"], "examples": ["image", "audio", "video",
+                                                               "document"]},
+            "mime_type": {"type": ["string", "null"]},
+            "filename": {"type": ["string", "null"]},
+            "caption": {"type": ["string", "null"]},
         },
         "additionalProperties": False,
     },
@@ -173,21 +187,47 @@ SCHEMAS: dict[str, Schema] = {
         "title": "Simple JSON (n8n, relays)",
         "description": "One WhatsApp message, as a relay or n8n reports it. Needs the bearer "
                        "token when HANDOFF_API_TOKEN is set. `from` and `text` are aliases of "
-                       "`phone` and `message`; unknown fields are ignored.",
-        "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["from"]}]},
-                  {"anyOf": [{"required": ["message"]}, {"required": ["text"]}]}],
+                       "`phone` and `message`, read only when those are absent or null; null "
+                       "is the same as absent; `message` may be left out when `media` is "
+                       "given; unknown fields are ignored.",
+        "allOf": [
+            {"anyOf": [{"required": ["phone"], "properties": {"phone": PHONE_VALUE}},
+                       {"required": ["from"], "properties": {"from": PHONE_VALUE}}]},
+            {"anyOf": [{"required": ["message"], "properties": {"message": {"type": "string"}}},
+                       {"required": ["text"], "properties": {"text": {"type": "string"}}},
+                       {"required": ["media"], "properties": {"media": _ref("MediaIn")}}]},
+        ],
         "properties": {
-            "phone": {"type": ["string", "integer"], "examples": ["5531999999999"]},
-            "from": {"type": ["string", "integer"]},
-            "message": {"type": "string", "examples": ["Quero falar com um atendente"]},
-            "text": {"type": "string"},
+            "phone": {"type": ["string", "integer", "null"], "examples": ["5531999999999"],
+                      "description": "The customer's phone: 8 to 15 digits, any punctuation."},
+            "from": {"description": "Alias of `phone` (string or integer)."},
+            "message": {"type": ["string", "null"],
+                        "examples": ["Quero falar com um atendente"]},
+            "text": {"description": "Alias of `message` (string)."},
             "sender_type": {"type": ["string", "null"], "enum": [*_values(Sender), None],
-                            "default": Sender.CUSTOMER.value},
+                            "default": Sender.CUSTOMER.value,
+                            "description": "`customer`, `human` (an attendant wrote) or "
+                                           "`agent` (the bot's own outgoing message)."},
             "message_id": {"type": ["string", "integer", "null"],
                            "description": "A repeat is answered `duplicate`, changing nothing."},
-            "attendant_id": {"type": ["string", "null"]},
+            "attendant_id": {"type": ["string", "null"],
+                             "description": "Who wrote a `human` message (default "
+                                            "`whatsapp`, the business phone)."},
             "metadata": {"type": ["object", "null"],
                          "description": "Merged into the session's metadata."},
+            "media": _nullable(_ref("MediaIn")),
+        },
+    },
+    "MediaIn": {
+        "type": "object",
+        "description": "A file the relay can serve, shown to attendants as the file itself; "
+                       "without `message`, a label and the caption or file name stand for it.",
+        "required": ["url", "mime_type"],
+        "properties": {
+            "url": {"type": "string", "pattern": "^https?://", "maxLength": 2048},
+            "mime_type": {"type": "string", "minLength": 1, "examples": ["image/jpeg"]},
+            "filename": {"type": ["string", "null"]},
+            "caption": {"type": ["string", "null"]},
         },
     },
     "MetaPayload": {
@@ -253,7 +293,8 @@ SOURCE: Schema = {
     "name": "source", "in": "query", "required": False,
     "description": "Where the change comes from, for the history (the CLI sends `cli`); "
                    "empty is `rest`.",
-    "schema": {"type": "string", "enum": [Source.REST.value, Source.CLI.value, ""],
+    "allowEmptyValue": True,
+    "schema": {"type": "string", "enum": [Source.REST.value, Source.CLI.value],
                "default": Source.REST.value},
 }
 
@@ -289,7 +330,8 @@ FORCE_QUERY: Schema = {"name": "force", "in": "query", "required": False,
                        "schema": {"type": "string", "examples": ["true"]}}
 ACTION_BODY: Schema = {
     "required": False,
-    "description": "Optional; the query string's values win.",
+    "description": "Optional. The query's `attendant_id` wins over the body's; `force` is on "
+                   "when either says so.",
     "content": {JSON: {"schema": {
         "type": "object",
         "properties": {"attendant_id": {"type": ["string", "null"]},
@@ -375,7 +417,8 @@ OPERATIONS: dict[tuple[str, str], Schema] = {
                        "held, then the bot's.",
         "parameters": [{"name": "mode", "in": "query", "required": False,
                         "description": "Only sessions in this mode; empty: all.",
-                        "schema": {"type": "string", "enum": [*_values(Mode), ""]}}],
+                        "allowEmptyValue": True,
+                        "schema": {"type": "string", "enum": _values(Mode)}}],
         "responses": {"200": _json("The sessions.", _ref("SessionList")),
                       "400": _error("Unknown mode."), "401": UNAUTHORIZED,
                       "503": STORE_DOWN},
@@ -420,16 +463,37 @@ OPERATIONS: dict[tuple[str, str], Schema] = {
         "security": PROTECTED,
         "parameters": [
             PHONE,
-            {"name": "limit", "in": "query", "required": False,
-             "description": f"Lines per page (default 50; more than {MAX_PAGE} is read as "
-                            f"{MAX_PAGE}).",
+            {"name": "limit", "in": "query", "required": False, "allowEmptyValue": True,
+             "description": f"Lines per page (default 50, also when empty; more than "
+                            f"{MAX_PAGE} is read as {MAX_PAGE}).",
              "schema": {"type": "integer", "minimum": 1, "default": 50}},
-            {"name": "before", "in": "query", "required": False,
-             "description": "Lines before this `id` (a previous answer's `next_before`).",
+            {"name": "before", "in": "query", "required": False, "allowEmptyValue": True,
+             "description": "Lines before this `id` (a previous answer's `next_before`); "
+                            "empty: the latest.",
              "schema": {"type": "integer", "minimum": 1}},
         ],
         "responses": {"200": _json("One page.", _ref("Transcript")), "400": BAD_PHONE,
                       "401": UNAUTHORIZED, "404": NOT_FOUND, "503": STORE_DOWN},
+    },
+    ("GET", "/media/{token}"): {
+        "summary": "A file an attendant sent, for the relay to fetch", "tags": ["relay"],
+        "description": "The link comes in the relay's `attachments`; its token names the file "
+                       "and its expiry, signed with HMAC-SHA256 (HANDOFF_OUTBOUND_SECRET, else "
+                       "SLACK_SIGNING_SECRET), so it is its own credential. The file is "
+                       "streamed from Slack. Mounted only when Slack is configured.",
+        "parameters": [{"name": "token", "in": "path", "required": True,
+                        "schema": {"type": "string", "minLength": 1}}],
+        "responses": {
+            "200": {"description": "The file, with its own content type.",
+                    "headers": {"Content-Disposition": {
+                        "description": "`attachment; filename*=UTF-8''<name>`",
+                        "schema": {"type": "string"}}},
+                    "content": {"*/*": {"schema": {"type": "string",
+                                                   "contentMediaType":
+                                                       "application/octet-stream"}}}},
+            "404": _error("Altered, unknown or expired link."),
+            "502": _error("Slack could not give the file just now; try again."),
+        },
     },
     ("GET", "/dashboard"): {
         "summary": "The attendants' web page", "tags": ["dashboard"],
@@ -472,7 +536,7 @@ SPEC: Schema = {
                        "also answers HEAD.",
     },
     "tags": [{"name": name} for name in
-             ("webhook", "sessions", "operations", "dashboard", "slack")],
+             ("webhook", "sessions", "operations", "dashboard", "slack", "relay")],
     "paths": _paths(OPERATIONS),
     "components": {"schemas": SCHEMAS, "securitySchemes": SECURITY_SCHEMES},
 }

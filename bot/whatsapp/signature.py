@@ -23,4 +23,5 @@ def valid(app_secret: str, body: bytes, header: str | None) -> bool:
         return False
     given = header[len(_PREFIX):].strip().lower()
     expected = sign(app_secret, body)[len(_PREFIX):]
-    return hmac.compare_digest(given.encode(), expected.encode())
+    # surrogateescape: a header that is not UTF-8 (aiohttp keeps its bytes so) is a mismatch.
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode())
