@@ -74,66 +74,30 @@ class Outbound:
                 raise _Dropped
             return await client.send_text(to, text)
 
-        context: dict[str, Any] = {"phone": phone, "sender": sender, "in_reply_to": in_reply_to}
-        try:
-            wamid = await with_backoff(attempt, what="whatsapp.send",
-                                       attempts=self.tuning.send_attempts,
-                                       base=self.tuning.send_backoff, **context)
-        except _Dropped:
-            log.info("whatsapp_reply_dropped", extra=context)
-            return Delivery(False, reason=NotSent.DROPPED)
-        except SendFailed as exc:
-            log.error("whatsapp_send_failed", extra={**context, "code": exc.code,
-                                                     "status": exc.status, "detail": exc.detail})
-            reason = NotSent.WINDOW_CLOSED if exc.code == WINDOW_EXPIRED else NotSent.REFUSED
-            return Delivery(False, reason=reason, code=exc.code, detail=exc.detail)
-        except (RetryLater, aiohttp.ClientError, OSError, TimeoutError) as exc:
-            return Delivery(False, reason=NotSent.UNREACHABLE,
-                            detail=str(exc) or type(exc).__name__)
-        return await self._sent(phone, wamid, context)
+        return await self._deliver(phone, attempt, "whatsapp.send",
+                                   {"phone": phone, "sender": sender,
+                                    "in_reply_to": in_reply_to})
 
     async def send_buttons(self, phone: str, body: str,
                            buttons: list[tuple[str, str]]) -> Delivery:
         """A question with reply buttons (the satisfaction question)."""
-        client = self.client
         to = await self.ledger.get(address_key(phone)) or phone
-        context: dict[str, Any] = {"phone": phone, "sender": "agent", "buttons": len(buttons)}
-        try:
-            wamid = await with_backoff(lambda: client.send_buttons(to, body, buttons),
-                                       what="whatsapp.send_buttons",
-                                       attempts=self.tuning.send_attempts,
-                                       base=self.tuning.send_backoff, **context)
-        except SendFailed as exc:
-            reason = NotSent.WINDOW_CLOSED if exc.code == WINDOW_EXPIRED else NotSent.REFUSED
-            return Delivery(False, reason=reason, code=exc.code, detail=exc.detail)
-        except (RetryLater, aiohttp.ClientError, OSError, TimeoutError) as exc:
-            return Delivery(False, reason=NotSent.UNREACHABLE,
-                            detail=str(exc) or type(exc).__name__)
-        return await self._sent(phone, wamid, context)
+        return await self._deliver(
+            phone, lambda: self.client.send_buttons(to, body, buttons), "whatsapp.send_buttons",
+            {"phone": phone, "sender": "agent", "buttons": len(buttons)})
 
     async def send_template(self, phone: str, name: str, language: str,
                             params: list[str]) -> Delivery:
         """An approved template (the only thing that reaches a customer outside the window)."""
-        client = self.client
         to = await self.ledger.get(address_key(phone)) or phone
-        context: dict[str, Any] = {"phone": phone, "sender": "human", "template": name}
-        try:
-            wamid = await with_backoff(
-                lambda: client.send_template(to, name, language, params),
-                what="whatsapp.send_template", attempts=self.tuning.send_attempts,
-                base=self.tuning.send_backoff, **context)
-        except SendFailed as exc:
-            log.error("whatsapp_send_failed", extra={**context, "code": exc.code,
-                                                     "status": exc.status, "detail": exc.detail})
-            return Delivery(False, reason=NotSent.REFUSED, code=exc.code, detail=exc.detail)
-        except (RetryLater, aiohttp.ClientError, OSError, TimeoutError) as exc:
-            return Delivery(False, reason=NotSent.UNREACHABLE,
-                            detail=str(exc) or type(exc).__name__)
-        return await self._sent(phone, wamid, context)
+        return await self._deliver(
+            phone, lambda: self.client.send_template(to, name, language, params),
+            "whatsapp.send_template", {"phone": phone, "sender": "human", "template": name})
 
     async def send_file(self, phone: str, open_file: FileOpener, *, caption: str | None,
                         sender: str = "human") -> Delivery:
-        """Upload a file to the Graph API and send it as its kind; retried like a text."""
+        """Upload a file to the Graph API and send it as its kind; retried like a text (the
+        file is opened again for every attempt)."""
         client = self.client
         to = await self.ledger.get(address_key(phone)) or phone
 
@@ -144,11 +108,18 @@ class Outbound:
                 return await client.send_media(to, kind_of(opened.mime_type), media_id,
                                                caption=caption, filename=opened.filename)
 
-        context: dict[str, Any] = {"phone": phone, "sender": sender, "file": True}
+        return await self._deliver(phone, attempt, "whatsapp.send_file",
+                                   {"phone": phone, "sender": sender, "file": True})
+
+    async def _deliver(self, phone: str, attempt: Callable[[], Awaitable[str]], what: str,
+                       context: dict[str, Any]) -> Delivery:
+        """`attempt()` with retries; what became of it, the reason classified."""
         try:
-            wamid = await with_backoff(attempt, what="whatsapp.send_file",
-                                       attempts=self.tuning.send_attempts,
+            wamid = await with_backoff(attempt, what=what, attempts=self.tuning.send_attempts,
                                        base=self.tuning.send_backoff, **context)
+        except _Dropped:
+            log.info("whatsapp_reply_dropped", extra=context)
+            return Delivery(False, reason=NotSent.DROPPED)
         except SendFailed as exc:
             log.error("whatsapp_send_failed", extra={**context, "code": exc.code,
                                                      "status": exc.status, "detail": exc.detail})
