@@ -266,7 +266,8 @@ class SessionManager:
         """An internal note: in the history and the transcript (with its text), never sent
         to the customer."""
         key, now = canonical_phone(phone), self.clock()
-        line = Event(at=now, event=Happening.NOTE.value, actor=attendant, source=source)
+        line = Event(at=now, event=Happening.NOTE.value, actor=attendant, source=source,
+                     text=text)
         return await self.store.record(key, line, [NoteAdded(key, now, attendant, text, origin)],
                                        said=[Said(now, NOTE, text, attendant)])
 

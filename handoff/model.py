@@ -90,6 +90,8 @@ class Event:
     to_mode: str | None = None
     #: Whom it was handed to (a transfer: `actor` passed it to `to`).
     to: str | None = None
+    #: What an internal note says.
+    text: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -104,6 +106,8 @@ class Event:
             out["to_mode"] = self.to_mode
         if self.to is not None:
             out["to"] = self.to
+        if self.text is not None:
+            out["text"] = self.text
         return out
 
 

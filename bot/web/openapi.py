@@ -130,6 +130,7 @@ SCHEMAS: dict[str, Schema] = {
             "from_mode": {"type": "string", "enum": _values(Mode)},
             "to_mode": {"type": "string", "enum": _values(Mode)},
             "to": {"type": "string", "description": "A transfer's new holder."},
+            "text": {"type": "string", "description": "What an internal note says."},
         },
         "additionalProperties": False,
     },

@@ -94,8 +94,11 @@ def _transcript_line(raw: dict[str, Any]) -> Line:
 
 
 def _line(event: Event) -> str:
-    return json.dumps({"at": event.at, "event": event.event, "actor": event.actor,
-                       "source": event.source}, ensure_ascii=False)
+    line: dict[str, Any] = {"at": event.at, "event": event.event, "actor": event.actor,
+                            "source": event.source}
+    if event.text is not None:
+        line["text"] = event.text
+    return json.dumps(line, ensure_ascii=False)
 
 
 def _pairs(flat: list[str]) -> dict[str, str]:

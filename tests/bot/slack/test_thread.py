@@ -152,8 +152,11 @@ async def test_notes_stay_internal_and_bots_and_edits_are_ignored(
     await asyncio.sleep(0.2)
     assert graph.requests == []
     assert reactions(fake_slack, "1767225703.000100") == ["memo"]
-    events = [(e.event, e.actor) for e in await r.manager.history(PHONE)]
-    assert ("note", "ana@empresa.com") in events
+    events = [(e.event, e.actor, e.text) for e in await r.manager.history(PHONE)]
+    assert ("note", "ana@empresa.com", "Nota: cliente VIP, cuidado") in events
+    _, history = await r.running.json("GET", f"/session/{PHONE}/history")
+    assert [e["text"] for e in history["events"] if e["event"] == "note"] == [
+        "Nota: cliente VIP, cuidado"]
     _, body = await r.running.json("GET", f"/session/{PHONE}/messages")
     notes = [m for m in body["messages"] if m["sender"] == "note"]
     assert [(m["text"], m["attendant"]) for m in notes] == [
