@@ -179,7 +179,6 @@ class Told(enum.StrEnum):
     """Messages the service itself sends a customer."""
 
     HOLDING = "holding"
-    AUTO_RELEASE = "auto_release"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from handoff.backends import Backend, memory_backend, redis_backend
 from handoff.manager import SessionManager
 from handoff.store import SessionStore
 from tests.fakes.graph import FakeGraph
+from tests.fakes.relay import FakeRelay
 from tests.redis_server import RedisServer
 
 
@@ -24,6 +25,18 @@ from tests.redis_server import RedisServer
 async def graph() -> AsyncIterator[FakeGraph]:
     """The Graph API (WhatsApp Cloud) on 127.0.0.1, recording what is sent."""
     fake = await FakeGraph().start()
+    yield fake
+    await fake.stop()
+
+
+#: The secret the relay fixture checks our signature with.
+RELAY_SECRET = "segredo"
+
+
+@pytest.fixture
+async def relay() -> AsyncIterator[FakeRelay]:
+    """An integrator's relay on 127.0.0.1 (`HANDOFF_OUTBOUND_URL`), checking our signature."""
+    fake = await FakeRelay(RELAY_SECRET).start()
     yield fake
     await fake.stop()
 

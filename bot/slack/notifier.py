@@ -157,8 +157,7 @@ class CardNotifier:
             holder=holder, who=who, time=slack_time(event.closes_at)))
 
     async def transferred(self, event: Transferred) -> None:
-        """The card shows the new holder; the thread says who passed it to whom; the new
-        holder is told directly, with a link to the thread."""
+        """The card shows the new holder; the thread says who passed it to whom."""
         found = await self._card(event.phone, None)
         if found is None:
             return
@@ -167,10 +166,16 @@ class CardNotifier:
         to = await self.identities.mention(event.to) or escape(event.to)
         await self._line(current, texts.SLACK_TRANSFER_LINE.format(
             who=who, to=to, time=slack_time(event.at)))
+
+    async def tell_new_holder(self, event: Transferred) -> None:
+        """The new holder is told directly, with a link to the card's thread (its own target,
+        so a failed message is tried again without repeating the thread line)."""
         user = await self.identities.user_id(event.to)
-        if user is None:
-            return
         session = await self.manager.get(event.phone)
+        current = Card.of(session) if session else None
+        if user is None or current is None:
+            return
+        who = await self.identities.mention(event.by) or escape(event.by)
         customer = escape(session.profile_name or event.phone) if session else event.phone
         link = await self._permalink(current)
         text = (texts.SLACK_TRANSFER_DM.format(who=who, customer=customer, link=link) if link

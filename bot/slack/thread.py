@@ -117,7 +117,7 @@ class ThreadBridge:
                              texts.THREAD_NOT_TAKEN.format(phone=phone))
             return
         closes = window_closes(session)
-        if closes is not None and self.manager.clock() >= closes:
+        if closes is not None and event.at >= closes:
             await self._hint(channel, thread, user, phone, texts.THREAD_WINDOW_CLOSED.format(
                 phone=phone, time=slack_time(closes)),
                 button=(TEMPLATE_OPEN, texts.SLACK_BUTTON_TEMPLATE) if self.templates else None)

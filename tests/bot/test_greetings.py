@@ -5,10 +5,8 @@ through the Cloud API, or the relay when that is what is configured."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
-
-import pytest
 
 from bot.settings import Settings
 from tests.bot.whatsapp import meta
@@ -19,13 +17,6 @@ from tests.wait import eventually
 
 APP_SECRET = "segredo-do-app"
 PHONES = ["5531900000001", "5531900000002", "5531900000003"]
-
-
-@pytest.fixture
-async def relay() -> AsyncIterator[FakeRelay]:
-    fake = await FakeRelay("segredo").start()
-    yield fake
-    await fake.stop()
 
 
 def cloud(graph: FakeGraph, **extra: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -22,13 +22,6 @@ from tests.wait import eventually
 PHONE = "5531999999999"
 #: Open one minute a week, at Sunday midnight: closed whenever the tests run (almost surely).
 CLOSED = "dom 00:00-00:01"
-
-
-@pytest.fixture
-async def relay() -> AsyncIterator[FakeRelay]:
-    fake = await FakeRelay("segredo").start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -21,13 +21,6 @@ Serve = Callable[..., Awaitable[Running]]
 FAST = {"handoff_paused_alert_seconds": 0.5, "handoff_monitor_interval_seconds": 0.05,
         "handoff_idle_alert_seconds": 0.5, "handoff_idle_release_seconds": 1.2,
         "slack_oncall": "S0ONCALL", "slack_supervisors": ["U0BOSS1", "U0BOSS2"]}
-
-
-@pytest.fixture
-async def relay() -> AsyncIterator[FakeRelay]:
-    fake = await FakeRelay("segredo").start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -13,20 +13,13 @@ import pytest
 from bot.settings import Settings
 from tests.bot.slack.conftest import ANA, BRUNO, CHANNEL, PHONE, SlackRig
 from tests.bot.whatsapp.meta import envelope, status, value
-from tests.conftest import Running
+from tests.conftest import RELAY_SECRET, Running
 from tests.fakes.graph import FakeGraph, meta_signature
 from tests.fakes.relay import FakeRelay
 from tests.fakes.slack import FakeSlack, Message
 from tests.wait import eventually
 
 APP_SECRET = "test_app_secret"
-
-
-@pytest.fixture
-async def relay() -> AsyncIterator[FakeRelay]:
-    fake = await FakeRelay("segredo-relay").start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture
@@ -188,7 +181,7 @@ async def test_the_thread_opens_with_what_the_bot_already_said(
 async def test_relay_carries_replies_without_the_cloud_api(
         start: Callable[..., Awaitable[SlackRig]], relay: FakeRelay) -> None:
     r = await start(cloud=False, handoff_outbound_url=relay.url,
-                    handoff_outbound_secret="segredo-relay")
+                    handoff_outbound_secret=RELAY_SECRET)
     card = await taken_by_ana(r)
     await r.event(reply(ANA, "Olá pelo relay", card, "1767225704.000100"))
     await eventually(lambda: relay.accepted)
@@ -346,7 +339,7 @@ async def test_files_through_the_relay_are_links_served_here(
         start: Callable[..., Awaitable[SlackRig]], fake_slack: FakeSlack,
         relay: FakeRelay) -> None:
     r = await start(cloud=False, handoff_outbound_url=relay.url,
-                    handoff_outbound_secret="segredo-relay", handoff_media_link_seconds=30)
+                    handoff_outbound_secret=RELAY_SECRET, handoff_media_link_seconds=30)
     card = await taken_by_ana(r)
     pdf = b"%PDF-1.7 " + bytes(range(256)) * 100
     files = [fake_slack.share("F0REL", "nota fiscal.pdf", pdf, "application/pdf")]
@@ -375,7 +368,7 @@ async def test_files_through_the_relay_are_links_served_here(
 async def test_a_file_link_expires(start: Callable[..., Awaitable[SlackRig]],
                                    fake_slack: FakeSlack, relay: FakeRelay) -> None:
     r = await start(cloud=False, handoff_outbound_url=relay.url,
-                    handoff_outbound_secret="segredo-relay", handoff_media_link_seconds=1)
+                    handoff_outbound_secret=RELAY_SECRET, handoff_media_link_seconds=1)
     card = await taken_by_ana(r)
     files = [fake_slack.share("F0EXP", "a.pdf", b"%PDF-1.7", "application/pdf")]
     await r.event(reply(ANA, "", card, "1767225721.000100", subtype="file_share",
