@@ -85,6 +85,7 @@ class SlackFeed:
 
     def subscribe(self, d: Dispatcher) -> None:
         d.on(ModeChanged, "card", self._guard(self.notifier.changed))
+        d.on(ModeChanged, "opening", self._guard(self.notifier.opening))
         d.on(Transferred, "card", self._guard(self.notifier.transferred))
         d.on(Transferred, "dm", self._guard(self.notifier.tell_new_holder))
         d.on(WindowDue, "card", self._guard(self.notifier.window))

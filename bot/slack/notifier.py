@@ -111,17 +111,22 @@ class CardNotifier:
         found = await self._card(event.phone, line)
         if found is None:
             return
-        current, posted = found
-        current = await self._refresh(event.phone, current)
-        if not posted:
+        current = await self._refresh(event.phone, found)
+        # A change that takes the customer from the bot starts the episode: its card says
+        # it (whichever try posted the card), so the thread gets no line for it.
+        if event.from_mode != Mode.AGENT:
             who = await self.identities.mention(event.actor)
             await self._line(current, change_line(line, who))
-        elif event.from_mode == Mode.AGENT:
-            await self._opening(current, event)
 
-    async def _opening(self, current: Card, event: ModeChanged) -> None:
+    async def opening(self, event: ModeChanged) -> None:
         """A new card's thread opens with what was said before the change that posted it
-        (the bot's replies too); the message that asked for a person is on the card."""
+        (the bot's replies too); the message that asked for a person is on the card. Its own
+        outbox target, after the card's: a retry of one never repeats the other."""
+        if event.from_mode != Mode.AGENT:
+            return
+        current = await self._card(event.phone, history_line(event))
+        if current is None:
+            return
         lines = await self.manager.transcript(event.phone, OPENING_LINES * 4) or []
         before = [x for x in lines if x.at < event.at][-OPENING_LINES:]
         if not before:
@@ -146,7 +151,7 @@ class CardNotifier:
         found = await self._card(event.phone, None)
         if found is None:
             return
-        current = await self._refresh(event.phone, found[0])
+        current = await self._refresh(event.phone, found)
         session = await self.manager.get(event.phone)
         who = escape((session.profile_name if session else None) or event.phone)
         if event.closed:
@@ -161,7 +166,7 @@ class CardNotifier:
         found = await self._card(event.phone, None)
         if found is None:
             return
-        current = await self._refresh(event.phone, found[0])
+        current = await self._refresh(event.phone, found)
         who = await self.identities.mention(event.by) or escape(event.by)
         to = await self.identities.mention(event.to) or escape(event.to)
         await self._line(current, texts.SLACK_TRANSFER_LINE.format(
@@ -197,8 +202,8 @@ class CardNotifier:
         found = await self._card(phone, None)
         if found is None:
             return None
-        await self._line(found[0], text, broadcast=broadcast)
-        return found[0]
+        await self._line(found, text, broadcast=broadcast)
+        return found
 
     async def file(self, phone: str, opened: Opened, comment: str) -> bool:
         """A customer's file in the card's thread, with `comment` as its line (Slack's
@@ -206,7 +211,7 @@ class CardNotifier:
         found = await self._card(phone, None)
         if found is None:
             return False
-        current = found[0]
+        current = found
         step1 = await self.api.call("files.getUploadURLExternal", filename=opened.filename,
                                     length=opened.size)
         await self.api.upload(str(step1["upload_url"]), opened.chunks, opened.size)
@@ -224,21 +229,18 @@ class CardNotifier:
             return
         user = await self.identities.user_id(attendant)
         if user is None:
-            await self._line(found[0], text)
+            await self._line(found, text)
             return
         try:
-            await self.api.call("chat.postEphemeral", channel=found[0].channel, user=user,
-                                thread_ts=found[0].ts, text=text)
+            await self.api.call("chat.postEphemeral", channel=found.channel, user=user,
+                                thread_ts=found.ts, text=text)
         except SlackError as exc:
             log.info("slack_reminder_dm", extra={"phone": phone, "user": user,
                                                  "error": exc.error})
             await self.api.call("chat.postMessage", channel=user, text=text)
 
-    async def _card(self, phone: str, event: Event | None) -> tuple[Card, bool] | None:
-        """The card of `event`'s episode (any current card for a line), posting it if none.
-
-        Returns the card and whether this call posted it.
-        """
+    async def _card(self, phone: str, event: Event | None) -> Card | None:
+        """The card of `event`'s episode (any current card for a line), posting it if none."""
         if not self.channel:
             return None
         session = await self.manager.get(phone)
@@ -246,12 +248,12 @@ class CardNotifier:
             return None
         current = Card.of(session)
         if current is not None and event is None:
-            return current, False
+            return current
         history = await self.manager.history(phone) or []
         episode = episode_of(history, event)
         if current is not None and not _older(current.episode, episode):
-            return current, False
-        return await self._post(session, history, episode), True
+            return current
+        return await self._post(session, history, episode)
 
     async def _post(self, session: Session, history: list[Event], episode: str) -> Card:
         view = await self._view(session, history)
