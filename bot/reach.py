@@ -60,7 +60,6 @@ class Reach:
         self.files = files
         self.origin_ttl = origin_ttl
         self.on_failure = on_failure
-        self.channel = "cloud" if cloud else "relay" if relay else None
 
     async def send(self, phone: str, text: str, *, sender: Sender,
                    attendant: str | None = None, origin: str | None = None,
@@ -79,10 +78,7 @@ class Reach:
             delivery = await self.cloud.send(phone, text, address=address, sender=sender.value,
                                              in_reply_to=in_reply_to)
         elif self.relay is not None:
-            session = await self.manager.get(phone)
-            ok = await self.relay.send(phone, text, attendant,
-                                       session.mode.value if session else None)
-            delivery = Delivery(ok, reason=None if ok else NotSent.RELAY_FAILED)
+            delivery = await self._relay(self.relay, phone, text, attendant)
         else:
             log.warning("customer_unreachable", extra={"phone": phone, "sender": sender.value,
                                                        "reason": NotSent.NO_CHANNEL.value})
@@ -113,12 +109,19 @@ class Reach:
             delivery = await self.cloud.send_template(event.phone, event.name, event.language,
                                                       event.params)
         if delivery.sent:
-            await self.manager.said(event.phone, TEMPLATE, event.text, event.attendant)
-            await self.manager.emit(event.phone, TemplateSent(
-                event.phone, self.manager.clock(), event.name, event.text, event.attendant))
+            await self.manager.said(event.phone, TEMPLATE, event.text, event.attendant,
+                                    [TemplateSent(event.phone, self.manager.clock(), event.name,
+                                                  event.text, event.attendant)])
         else:
             await self.report(event.phone, delivery, None, event.attendant)
         return delivery
+
+    async def _relay(self, relay: Relay, phone: str, text: str, attendant: str | None,
+                     attachments: list[dict[str, Any]] | None = None) -> Delivery:
+        session = await self.manager.get(phone)
+        ok = await relay.send(phone, text, attendant, session.mode.value if session else None,
+                              attachments)
+        return Delivery(ok, reason=None if ok else NotSent.RELAY_FAILED)
 
     async def _files(self, phone: str, files: list[dict[str, Any]], caption: str,
                      attendant: str | None) -> Delivery:
@@ -132,11 +135,8 @@ class Reach:
             if self.links is None:
                 log.warning("relay_files_unsigned", extra={"phone": phone})
                 return Delivery(False, reason=NotSent.RELAY_FAILED)
-            session = await self.manager.get(phone)
-            ok = await self.relay.send(phone, caption, attendant,
-                                       session.mode.value if session else None,
-                                       [self.links.link(f) for f in files])
-            return Delivery(ok, reason=None if ok else NotSent.RELAY_FAILED)
+            return await self._relay(self.relay, phone, caption, attendant,
+                                     [self.links.link(f) for f in files])
         delivery = Delivery(True)
         if len(caption) > MAX_CAPTION:
             delivery = await self.cloud.send(phone, caption, sender="human")

@@ -271,11 +271,11 @@ class SessionManager:
         return await self.store.record(key, line, [NoteAdded(key, now, attendant, text, origin)],
                                        said=[Said(now, NOTE, text, attendant)])
 
-    async def said(self, phone: str, sender: str, text: str,
-                   attendant: str | None = None) -> bool:
+    async def said(self, phone: str, sender: str, text: str, attendant: str | None = None,
+                   events: Sequence[DomainEvent] = ()) -> bool:
         """A message the service sent on the session's behalf (the bot's reply through the
-        Cloud API, a template), for the transcript."""
-        return await self.store.record(canonical_phone(phone), None,
+        Cloud API, a template), for the transcript, with its events in the same step."""
+        return await self.store.record(canonical_phone(phone), None, events,
                                        said=[Said(self.clock(), str(sender), text, attendant)])
 
     async def transcript(self, phone: str | int, limit: int, before: int | None = None
