@@ -8,6 +8,7 @@ import logging
 import sys
 
 from aiohttp import web
+from pydantic import ValidationError
 
 from bot import logs
 from bot.app import create_app
@@ -32,7 +33,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", help="listen address (HOST)")
     parser.add_argument("--port", type=int, help="listen port (PORT)")
     args = parser.parse_args(argv)
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        reasons = "; ".join(
+            ".".join(str(p) for p in e["loc"]).upper() + (": " if e["loc"] else "")
+            + e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        print(web_texts.BAD_SETTINGS.format(reason=reasons), file=sys.stderr)
+        return 2
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
     logs.configure()

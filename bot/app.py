@@ -46,6 +46,7 @@ from handoff.escalation import EscalationDetector
 from handoff.hours import BusinessHours
 from handoff.ledger import DEFAULT_TTL
 from handoff.manager import SessionManager
+from handoff.router import Router
 
 log = logging.getLogger("handoff")
 
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
         backend.store, backend.claims,
         detector=EscalationDetector(settings.handoff_escalation_keywords),
         supervisors=settings.slack_supervisors, observe=metrics.on_message,
-        fallback=wa_texts.AGENT_FALLBACK)
+        fallback=wa_texts.AGENT_FALLBACK, offers=backend.offers)
     background = Background()
 
     def http() -> aiohttp.ClientSession:
@@ -158,7 +159,12 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.add_routes(webhook.routes)
     app.add_routes(sessions.routes)
     setup_slack(app, slack)
-    setup_monitor(app, manager, settings, hours)
+    router = None
+    if settings.offers and slack is not None and slack.roster is not None:
+        router = Router(manager, backend.offers, slack.roster,
+                        limit=settings.handoff_max_conversations,
+                        seconds=settings.handoff_offer_seconds, hours=hours)
+    setup_monitor(app, manager, settings, hours, router)
     setup_whatsapp(app, settings, manager=manager, inbox=backend.inbox, ledger=backend.ledger,
                    reach=reach, tuning=tuning)
     setup_dashboard(app)

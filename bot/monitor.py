@@ -29,11 +29,14 @@ from handoff.events import (
 from handoff.hours import BusinessHours
 from handoff.manager import SessionManager
 from handoff.model import Mode, Source
+from handoff.router import Router
 from handoff.store import StoreUnavailable
 from handoff.watch import Alert, AlertKind, Thresholds, due, window_closes
 
 log = logging.getLogger("handoff.monitor")
 
+#: How often offers are looked at (seconds).
+ROUTE_INTERVAL = 1.0
 #: How long an alert's claim is kept: well past any ladder, so it is never sent twice.
 CLAIM_TTL = 7 * 24 * 3600.0
 
@@ -42,8 +45,10 @@ class Monitor:
     """Runs `tick` every `HANDOFF_MONITOR_INTERVAL_SECONDS` from the app's lifecycle."""
 
     def __init__(self, manager: SessionManager, settings: Settings,
-                 hours: BusinessHours | None = None) -> None:
+                 hours: BusinessHours | None = None, router: Router | None = None) -> None:
         self.manager = manager
+        #: Fair offers, when on: run every second, asked before a page or an auto-release.
+        self.router = router
         self.settings = settings
         self.hours = hours
         #: The ladder waits for opening time unless someone is on call after hours.
@@ -65,6 +70,19 @@ class Monitor:
             raise_if_cancelled()
             await asyncio.sleep(interval)
 
+    async def route(self) -> None:
+        """Offers, every second (they last about a minute: ten seconds late is too late)."""
+        assert self.router is not None
+        while True:
+            try:
+                await self.router.tick()
+            except StoreUnavailable as exc:
+                log.warning("routing_store_unavailable", extra={"error": str(exc)})
+            except Exception:
+                log.exception("routing_failed")
+            raise_if_cancelled()
+            await asyncio.sleep(ROUTE_INTERVAL)
+
     async def tick(self) -> list[Alert]:
         """One look at every waiting and held session; returns the alerts raised."""
         sessions = (await self.manager.list_active(Mode.PAUSED)
@@ -81,7 +99,10 @@ class Monitor:
         if now is None:
             return False
         if alert.kind in (AlertKind.PAGE, AlertKind.HOLDING):
-            return now.mode is Mode.PAUSED and now.paused_at == alert.session.paused_at
+            # While someone is offered the conversation, the ladder waits for the answer.
+            return (now.mode is Mode.PAUSED and now.paused_at == alert.session.paused_at
+                    and not (self.router is not None
+                             and await self.router.on_offer(alert.phone)))
         if alert.kind is AlertKind.REMINDER:
             return (now.mode is Mode.HUMAN
                     and now.last_customer_message == alert.session.last_customer_message
@@ -113,6 +134,8 @@ class Monitor:
             event = WindowDue(s.phone, now, window_closes(s) or now,
                               alert.kind is AlertKind.WINDOW_CLOSED, s.human_attendant)
         else:
+            if self.router is not None and await self.router.rescue(s):
+                return False  # offered to someone else first
             idle_before = now - self.thresholds.idle_release
             result = await self.manager.release(s.phone, None, force=True,
                                                 source=Source.MONITOR, idle_before=idle_before)
@@ -127,16 +150,21 @@ MONITOR = web.AppKey("monitor", Monitor)
 
 
 def setup_monitor(app: web.Application, manager: SessionManager, settings: Settings,
-                  hours: BusinessHours | None = None) -> None:
-    """Run the monitor for as long as the app runs."""
-    monitor = Monitor(manager, settings, hours)
+                  hours: BusinessHours | None = None, router: Router | None = None) -> None:
+    """Run the monitor (and the offers, when on) for as long as the app runs."""
+    monitor = Monitor(manager, settings, hours, router)
     app[MONITOR] = monitor
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.get_running_loop().create_task(monitor.run(), name="monitor")
+        loop = asyncio.get_running_loop()
+        tasks = [loop.create_task(monitor.run(), name="monitor")]
+        if router is not None:
+            tasks.append(loop.create_task(monitor.route(), name="routing"))
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     app.cleanup_ctx.append(lifecycle)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.whatsapp import texts as wa_texts
@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     slack_oncall: str | None = None
     slack_supervisors: CommaList = []
     slack_oncall_after_hours: str | None = None
+    slack_attendants: str | None = None
 
     whatsapp_verify_token: SecretStr | None = None
     whatsapp_app_secret: SecretStr | None = None
@@ -74,6 +75,9 @@ class Settings(BaseSettings):
     handoff_media_link_seconds: float = Field(3600.0, gt=0)
     handoff_public_url: str | None = None
     handoff_transcript_max: int = Field(TRANSCRIPT_MAX, ge=1, le=100_000)
+    handoff_assignment: Literal["channel", "offer"] = "channel"
+    handoff_max_conversations: int = Field(5, ge=1)
+    handoff_offer_seconds: float = Field(60.0, gt=0)
 
     @field_validator("slack_supervisors", "handoff_escalation_keywords",
                      "handoff_extra_holidays", "handoff_csat_options", mode="before")
@@ -82,6 +86,19 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @model_validator(mode="after")
+    def _offers_need_a_team(self) -> Settings:
+        if self.handoff_assignment == "offer" and not (self.slack_enabled
+                                                       and self.slack_attendants):
+            raise ValueError("HANDOFF_ASSIGNMENT=offer precisa do Slack (SLACK_BOT_TOKEN e "
+                             "SLACK_SIGNING_SECRET) e da equipe em SLACK_ATTENDANTS (um grupo "
+                             "S… ou ids U… separados por vírgula)")
+        return self
+
+    @property
+    def offers(self) -> bool:
+        return self.handoff_assignment == "offer"
 
     @property
     def slack_enabled(self) -> bool:

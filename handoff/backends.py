@@ -1,4 +1,5 @@
-"""The two backends, each built whole: store, outbox, claims, ledger and inbox together.
+"""The two backends, each built whole: store, outbox, claims, ledger, inbox and
+offer book together.
 
 Everything a process shares with the others lives in one place, so the factory picks a backend
 once and hands each adapter the part it needs; nothing downstream asks which kind it got.
@@ -13,6 +14,7 @@ import redis.asyncio as aioredis
 from handoff.coordination import Claims, MemoryClaims
 from handoff.inbox import Inbox, MemoryInbox
 from handoff.ledger import Ledger, MemoryLedger
+from handoff.offers import MemoryOffers, OfferBook
 from handoff.outbox import DEFAULT_SHARDS, MemoryOutbox, Outbox
 from handoff.store.base import TRANSCRIPT_MAX, SessionStore
 from handoff.store.memory import MemoryStore
@@ -20,6 +22,7 @@ from handoff.store.redis import RedisStore
 from handoff.store.redis_claims import RedisClaims
 from handoff.store.redis_inbox import RedisInbox
 from handoff.store.redis_ledger import RedisLedger
+from handoff.store.redis_offers import RedisOffers
 from handoff.store.redis_outbox import RedisOutbox
 
 
@@ -33,6 +36,7 @@ class Backend:
     claims: Claims
     ledger: Ledger
     inbox: Inbox
+    offers: OfferBook
 
     async def close(self) -> None:
         await self.store.close()
@@ -43,7 +47,8 @@ def memory_backend(dedupe_ttl: float | None = None,
     """State in this process, lost on restart."""
     claims, outbox = MemoryClaims(), MemoryOutbox()
     store = MemoryStore(dedupe_ttl, claims=claims, outbox=outbox, transcript_max=transcript_max)
-    return Backend("memory", store, outbox, claims, MemoryLedger(), MemoryInbox())
+    return Backend("memory", store, outbox, claims, MemoryLedger(), MemoryInbox(),
+                   MemoryOffers(store))
 
 
 def redis_backend(url: str, *, prefix: str = "handoff:", dedupe_ttl: float | None = None,
@@ -56,4 +61,5 @@ def redis_backend(url: str, *, prefix: str = "handoff:", dedupe_ttl: float | Non
     store = RedisStore(url, prefix, dedupe_ttl, client=client, outbox=outbox,
                        transcript_max=transcript_max)
     return Backend("redis", store, outbox, RedisClaims(client, prefix),
-                   RedisLedger(client, prefix), RedisInbox(client, prefix))
+                   RedisLedger(client, prefix), RedisInbox(client, prefix),
+                   RedisOffers(client, outbox, prefix))

@@ -273,12 +273,40 @@ class WindowDue(DomainEvent):
     holder: str | None = None
 
 
+@dataclass(frozen=True)
+class Offered(DomainEvent):
+    """The conversation is offered to one attendant until `expires` (`at` names the offer);
+    `reason` is `waiting` (a customer in the queue) or `silent` (its holder went quiet,
+    `holder`)."""
+
+    kind: ClassVar[str] = "offered"
+
+    attendant: str
+    expires: float
+    reason: str
+    holder: str | None = None
+
+
+@dataclass(frozen=True)
+class OfferEnded(DomainEvent):
+    """The offer made at `offered_at` ended: accepted, declined, timeout, or taken (the
+    conversation moved on without it)."""
+
+    kind: ClassVar[str] = "offer_ended"
+
+    offered_at: float
+    attendant: str
+    outcome: str
+    reason: str
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.kind: cls for cls in (ModeChanged, Transferred, CustomerMessage, AttendantMessage,
                               AttendantWrote,
                               NoteAdded, HandedBack, PageDue, HoldingDue, ReminderDue,
                               CustomerTold, DeliveryUpdate, SendFailed, WindowClosed,
-                              WindowDue, TemplateRequested, TemplateSent, Rated)}
+                              WindowDue, TemplateRequested, TemplateSent, Rated, Offered,
+                              OfferEnded)}
 
 
 class UnknownEvent(ValueError):

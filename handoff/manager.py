@@ -22,7 +22,9 @@ from handoff.escalation import EscalationDetector
 from handoff.events import DomainEvent, HandedBack, Happening, NoteAdded, Rated
 from handoff.machine import Inbound, Outcome, Reason, Sender, Step
 from handoff.model import NOTE, Event, Line, Mode, Session, Source
+from handoff.offers import OfferBook
 from handoff.phones import canonical_phone
+from handoff.routing import Offer, OfferOutcome, OfferReason, Queue
 from handoff.store.base import Said, SessionStore
 from handoff.summary import SUMMARY_KEY, summarize
 
@@ -90,6 +92,15 @@ class ActionResult:
         return self.outcome is Outcome.CHANGED
 
 
+@dataclass(frozen=True)
+class Answered:
+    """An attendant's answer to an offer: how it ended (None: it was gone already), and
+    the takeover an Aceitar ran."""
+
+    outcome: OfferOutcome | None
+    result: ActionResult | None = None
+
+
 class SessionManager:
     """Applies the contract's rules through an atomic store.
 
@@ -103,9 +114,11 @@ class SessionManager:
                  commands: CommandRegistry = COMMANDS,
                  detector: EscalationDetector | None = None,
                  supervisors: Iterable[str] = (), clock: Callable[[], float] = time.time,
-                 observe: MessageObserver | None = None, fallback: str = "") -> None:
+                 observe: MessageObserver | None = None, fallback: str = "",
+                 offers: OfferBook | None = None) -> None:
         self.store = store
         self.claims = claims
+        self.offers = offers
         self.responder = responder
         self.commands = commands
         self.detector = detector or EscalationDetector()
@@ -311,6 +324,43 @@ class SessionManager:
     async def emit(self, phone: str, *events: DomainEvent) -> bool:
         """Events that change no state (a delivery report): False for an unknown session."""
         return await self.store.record(canonical_phone(phone), None, events)
+
+    async def answer_offer(self, phone: str, at: float, attendant: str, accept: bool, *,
+                           source: str = Source.SLACK) -> Answered:
+        """Aceitar (a takeover, or for a silent holder's conversation a transfer from them)
+        or Recusar, for the offer made at `at`; only while it is this attendant's."""
+        if self.offers is None:
+            return Answered(None)
+        key, now = canonical_phone(phone), self.clock()
+        if not accept:
+            declined = await self.offers.end(key, at, OfferOutcome.DECLINED, now,
+                                             attendant=attendant)
+            return Answered(OfferOutcome.DECLINED if declined else None)
+        offer = await self.offers.accept(key, attendant, at, now)
+        if offer is None:
+            return Answered(None)
+        if offer.reason is OfferReason.SILENT and offer.holder:
+            result = await self.transfer(key, attendant, offer.holder, expected=offer.holder,
+                                         source=Source.MONITOR)
+        else:
+            result = await self.takeover(key, attendant, source=source)
+        outcome = OfferOutcome.ACCEPTED if result.changed else OfferOutcome.TAKEN
+        await self.offers.end(key, at, outcome, self.clock())
+        log.info("offer_answered", extra={"phone": key, "attendant": attendant,
+                                          "outcome": outcome.value})
+        return Answered(outcome, result)
+
+    async def queue(self) -> Queue:
+        """Who waits (oldest first, so a customer's place is their index + 1), what is on
+        offer to whom, and how many conversations each attendant holds."""
+        waiting = await self.list_active(Mode.PAUSED)
+        waiting.sort(key=lambda s: (s.paused_at or 0, s.phone))
+        held: dict[str, int] = {}
+        for s in await self.list_active(Mode.HUMAN):
+            if s.human_attendant:
+                held[s.human_attendant] = held.get(s.human_attendant, 0) + 1
+        offers: list[Offer] = await self.offers.open() if self.offers is not None else []
+        return Queue(waiting, {o.phone: o for o in offers}, held)
 
     async def get(self, phone: str | int) -> Session | None:
         return await self.store.get(canonical_phone(phone))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -24,6 +25,8 @@ from bot.slack.files import SlackFiles
 from bot.slack.home import HomeTab
 from bot.slack.identity import Identities
 from bot.slack.notifier import CardNotifier
+from bot.slack.offers import ACCEPT, DECLINE, OfferMessages
+from bot.slack.roster import SlackRoster
 from bot.slack.templates import CALLBACK as TEMPLATE_CALLBACK
 from bot.slack.templates import OPEN as TEMPLATE_OPEN
 from bot.slack.templates import TemplatePicker
@@ -72,11 +75,22 @@ class Slack:
                                    templates=templates is not None)
         #: Files attendants post in a thread, fetched for the customer sender.
         self.files = SlackFiles(self.api, http, token, max_bytes=settings.handoff_media_max_bytes)
+        self.offers = OfferMessages(manager, self.api, self.identities, backend.ledger,
+                                    self.notifier)
+        #: The attendants' team for fair offers (`SLACK_ATTENDANTS`), when one is named.
+        self.roster = (SlackRoster(self.api, self.identities, settings.slack_attendants)
+                       if settings.slack_attendants else None)
         self.feed = SlackFeed(self.notifier, self.thread, self.home, self.identities, self.api,
                               oncall=settings.slack_oncall,
                               supervisors=settings.slack_supervisors, media=media,
-                              after_hours=settings.slack_oncall_after_hours)
+                              after_hours=settings.slack_oncall_after_hours,
+                              offers=self.offers)
         self.feed.subscribe(dispatcher)
+
+        @self.bolt.action(re.compile(f"^({ACCEPT}|{DECLINE})$"))
+        async def answer_offer(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+            await ack()
+            self.background.spawn(self.offers.answer(body, action), name="slack_offer_answer")
 
         @self.bolt.action(TEMPLATE_OPEN)
         async def open_template(ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:

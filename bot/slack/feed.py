@@ -25,6 +25,7 @@ from bot.slack.client import SlackApi, SlackError
 from bot.slack.home import HomeTab
 from bot.slack.identity import Identities
 from bot.slack.notifier import CardNotifier
+from bot.slack.offers import OfferMessages
 from bot.slack.thread import ThreadBridge, parse_origin
 from handoff.delivery import Dispatcher
 from handoff.events import (
@@ -37,6 +38,8 @@ from handoff.events import (
     HandedBack,
     ModeChanged,
     NoteAdded,
+    Offered,
+    OfferEnded,
     PageDue,
     Rated,
     ReminderDue,
@@ -72,8 +75,9 @@ class SlackFeed:
     def __init__(self, notifier: CardNotifier, thread: ThreadBridge, home: HomeTab,
                  identities: Identities, api: SlackApi, *, oncall: str | None,
                  supervisors: Iterable[str], media: MediaSource | None = None,
-                 after_hours: str | None = None) -> None:
+                 after_hours: str | None = None, offers: OfferMessages | None = None) -> None:
         self.after_hours = after_hours
+        self.offers = offers
         self.notifier = notifier
         self.media = media
         self.thread = thread
@@ -103,6 +107,10 @@ class SlackFeed:
         d.on(NoteAdded, "reaction", self._guard(self.note))
         for kind in (ModeChanged, Transferred, CustomerMessage, AttendantMessage):
             d.on(kind, "home", self.refresh_home)
+        if self.offers is not None:
+            d.on(Offered, "dm", self._guard(self.offers.offered))
+            d.on(Offered, "thread", self._guard(self.offers.line))
+            d.on(OfferEnded, "dm", self._guard(self.offers.ended))
 
     def _guard(self, handler: Callable[[E], Awaitable[None]]) -> Callable[[E], Awaitable[None]]:
         """A refusal Slack will repeat is logged, not retried."""

@@ -23,7 +23,7 @@ from handoff.events import ModeChanged, Transferred, WindowDue
 from handoff.hours import BusinessHours
 from handoff.ledger import Ledger
 from handoff.manager import SessionManager
-from handoff.model import Event, Mode, Session
+from handoff.model import Event, Mode, Session, Source
 
 log = logging.getLogger("handoff.slack")
 
@@ -169,12 +169,17 @@ class CardNotifier:
         current = await self._refresh(event.phone, found)
         who = await self.identities.mention(event.by) or escape(event.by)
         to = await self.identities.mention(event.to) or escape(event.to)
-        await self._line(current, texts.SLACK_TRANSFER_LINE.format(
-            who=who, to=to, time=slack_time(event.at)))
+        # From the monitor: a silent holder's conversation, accepted from an offer.
+        line = (texts.SLACK_REASSIGN_LINE if event.source == Source.MONITOR
+                else texts.SLACK_TRANSFER_LINE)
+        await self._line(current, line.format(who=who, to=to, time=slack_time(event.at)))
 
     async def tell_new_holder(self, event: Transferred) -> None:
         """The new holder is told directly, with a link to the card's thread (its own target,
-        so a failed message is tried again without repeating the thread line)."""
+        so a failed message is tried again without repeating the thread line). Not when they
+        took it from an offer: its message says so already."""
+        if event.source == Source.MONITOR:
+            return
         user = await self.identities.user_id(event.to)
         session = await self.manager.get(event.phone)
         current = Card.of(session) if session else None

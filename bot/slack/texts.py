@@ -168,3 +168,23 @@ SLACK_TEMPLATE_SENT = "📨 Modelo *{name}* enviado por {who}: {text}"
 # The customer's rating after hand-back
 SLACK_RATED = "⭐ {who} avaliou o atendimento de {attendant}: {label}"
 SLACK_RATING = {3: "😀 ótimo", 2: "😐 regular", 1: "🙁 ruim"}
+
+# Fair offers (HANDOFF_ASSIGNMENT=offer): a direct message with Aceitar and Recusar
+SLACK_OFFER = ("📨 *{who}* está esperando atendimento há {wait}. Você pode assumir? "
+               "A oferta vale até {until}; depois passa para a próxima pessoa.")
+SLACK_OFFER_SILENT = ("📨 A conversa com *{who}* está sem resposta de {holder} há {wait}. "
+                      "Você pode assumir? A oferta vale até {until}; depois passa para a "
+                      "próxima pessoa ou volta ao bot.")
+SLACK_OFFER_LAST = "Última mensagem: _{text}_"
+SLACK_OFFER_ACCEPT = "Aceitar"
+SLACK_OFFER_DECLINE = "Recusar"
+SLACK_OFFER_ENDED = {
+    "accepted": "✅ Você aceitou a conversa com *{who}*: responda no fio do cartão no canal.",
+    "declined": "↩️ Você recusou a conversa com *{who}*: ela foi oferecida a outra pessoa.",
+    "timeout": "⌛ A oferta da conversa com *{who}* expirou e passou para a próxima pessoa.",
+    "taken": "👥 A conversa com *{who}* já foi assumida por outra pessoa.",
+}
+SLACK_OFFER_GONE = ("Esta oferta não está mais valendo (expirou, foi recusada ou a conversa já "
+                    "foi assumida). O cartão no canal de atendimento mostra quem está com ela.")
+SLACK_OFFER_LINE = "📨 Oferecida a {who} às {time}"
+SLACK_REASSIGN_LINE = ("🔁 {to} aceitou às {time} a conversa, que estava sem resposta de {who}")

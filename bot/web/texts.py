@@ -31,3 +31,4 @@ BAD_SCHEDULE = ("Horário de atendimento inválido (HANDOFF_BUSINESS_HOURS, HAND
 ERR_MEDIA_LINK = "Link de arquivo inválido ou expirado."
 ERR_MEDIA_UPSTREAM = "Não foi possível buscar o arquivo no Slack agora; tente de novo."
 ERR_MEDIA_URL = "media.url deve ser um endereço http(s) do arquivo."
+BAD_SETTINGS = "Configuração inválida: {reason}"

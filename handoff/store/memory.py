@@ -58,6 +58,15 @@ class MemoryStore(SessionStore):
             step.session = _clone(step.session)
         return step
 
+    def peek(self, phone: str) -> Session | None:
+        """The session as kept, not a copy: for a step of this process that only reads it."""
+        return self._sessions.get(phone)
+
+    def holding(self, attendant: str) -> int:
+        """How many conversations `attendant` holds now."""
+        return sum(1 for s in self._sessions.values()
+                   if s.mode is Mode.HUMAN and s.human_attendant == attendant)
+
     def _current(self, phone: str) -> Session | None:
         s = self._sessions.get(phone)
         return _clone(s) if s is not None else None
