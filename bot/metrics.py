@@ -21,7 +21,7 @@ from prometheus_client import (
 
 from handoff.backends import Backend
 from handoff.delivery import Dispatcher
-from handoff.events import Happening, HoldingDue, ModeChanged, PageDue, Rated
+from handoff.events import Happening, HoldingDue, ModeChanged, OfferEnded, PageDue, Rated
 from handoff.machine import Reason, Sender
 from handoff.manager import MessageResult
 from handoff.model import Mode
@@ -63,6 +63,8 @@ class Metrics:
         self.first_reply = Histogram("handoff_first_reply_seconds",
                                      "From claim to the attendant's first message",
                                      buckets=_CLAIM_BUCKETS, registry=r)
+        self.offers = Counter("handoff_offers", "Offers to attendants, by how they ended "
+                              "(accepted, declined, timeout, taken)", ["outcome"], registry=r)
         self.queue_length = Gauge("handoff_queue_length", "Customers waiting for a person",
                                   registry=r)
         self.outbox_length = Gauge("handoff_outbox_length",
@@ -79,6 +81,7 @@ class Metrics:
         dispatcher.on(PageDue, "count", self.on_page)
         dispatcher.on(HoldingDue, "count", self.on_holding)
         dispatcher.on(Rated, "count", self.on_rated)
+        dispatcher.on(OfferEnded, "count", self.on_offer_ended)
 
     def on_message(self, sender: Sender, result: MessageResult) -> None:
         s = result.session
@@ -106,6 +109,9 @@ class Metrics:
 
     async def on_rated(self, event: Rated) -> None:
         self.csat.labels(event.attendant or "").observe(event.score)
+
+    async def on_offer_ended(self, event: OfferEnded) -> None:
+        self.offers.labels(event.outcome).inc()
 
     async def on_holding(self, event: HoldingDue) -> None:
         self.pages.labels("3").inc()

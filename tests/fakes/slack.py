@@ -158,6 +158,10 @@ class FakeSlack:
         self._holds: dict[str, asyncio.Event] = {}
         #: Users (of `users`) that are bots, as `users.info` says.
         self.bots: set[str] = set()
+        #: Who is `active` (`users.getPresence`); everyone else is `away`.
+        self.active: set[str] = set()
+        #: User groups' members (`usergroups.users.list`).
+        self.groups: dict[str, list[str]] = {}
         #: Files uploaded through `files.getUploadURLExternal`'s URLs: id → name, length, bytes.
         self.uploads: dict[str, dict[str, Any]] = {}
         #: Files people shared, served at `url_private_download` to the bot token: id → (bytes,
@@ -358,6 +362,21 @@ class FakeSlack:
                 profile["email"] = str(self.users[user])
             return {"ok": True, "user": {"id": user, "name": user.lower(), "profile": profile,
                                          "deleted": False, "is_bot": user in self.bots}}
+        if method == "users.getPresence":
+            user = str(p.get("user"))
+            if user not in self.users:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "presence": "active" if user in self.active else "away"}
+        if method == "usergroups.users.list":
+            group = str(p.get("usergroup"))
+            if group not in self.groups:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": list(self.groups[group])}
+        if method == "conversations.open":
+            user = str(p.get("users"))
+            if user not in self.users:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "channel": {"id": "D" + user.removeprefix("U")}}
         if method == "users.lookupByEmail":
             for user, email in self.users.items():
                 if email and email == p.get("email"):

@@ -1,0 +1,135 @@
+"""Fair offers through the live app: the direct message with Aceitar and Recusar, moving on
+after a timeout or a Recusar, Aceitar as a takeover shown on the card, and the metric."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bot.settings import Settings
+from bot.slack.cards import TAKE
+from bot.slack.offers import ACCEPT, DECLINE
+from handoff.model import Mode
+from tests.bot.slack.conftest import ANA, BRUNO, CARLA, CHANNEL, PHONE, SlackRig, card_json
+from tests.conftest import Running
+from tests.fakes.slack import FakeSlack, Message, action_payload, form_payload
+from tests.wait import eventually
+
+TEAM = "S0EQUIPE"
+
+
+async def _rig(serve: Callable[..., Awaitable[Running]], slack_settings: Callable[..., Settings],
+               fake_slack: FakeSlack, **overrides: Any) -> SlackRig:
+    fake_slack.groups[TEAM] = [ANA, BRUNO, CARLA]
+    fake_slack.active |= {ANA, BRUNO}
+    settings = slack_settings(handoff_assignment="offer", slack_attendants=TEAM, **overrides)
+    rig = SlackRig(await serve(settings), fake_slack)
+    await fake_slack.wait_for("auth.test")
+    return rig
+
+
+def _dms(fake: FakeSlack, user: str) -> list[Message]:
+    channel = "D" + user.removeprefix("U")
+    return [m for (c, _), m in sorted(fake.messages.items()) if c == channel]
+
+
+def _buttons(message: Message) -> list[str]:
+    return [e["action_id"] for b in message.blocks if b["type"] == "actions"
+            for e in b["elements"]]
+
+
+def _value(dm: Message) -> str:
+    return str(next(e["value"] for b in dm.blocks if b["type"] == "actions"
+                    for e in b["elements"]))
+
+
+async def _answer(rig: SlackRig, dm: Message, action_id: str, user: str,
+                  value: str | None = None) -> None:
+    value = value or _value(dm)
+    payload = action_payload(action_id, value, user=user, channel=dm.channel,
+                             message_ts=dm.ts, response_url=rig.fake.response_url())
+    status, _ = await rig.signed(form_payload(payload))
+    assert status == 200
+
+
+async def _ana_holds_one(rig: SlackRig) -> None:
+    card = await rig.escalate("5531988887777")
+    await rig.click(card, TAKE, user=ANA, value="5531988887777")
+    await eventually(lambda: _held_by(rig, "5531988887777", "ana@empresa.com"))
+    await rig.settled()
+
+
+async def _held_by(rig: SlackRig, phone: str, who: str) -> bool:
+    s = await rig.manager.get(phone)
+    return s is not None and s.mode is Mode.HUMAN and s.human_attendant == who
+
+
+async def test_offered_to_the_right_one_recusar_moves_on_aceitar_takes_it(
+        serve: Callable[..., Awaitable[Running]], slack_settings: Callable[..., Settings],
+        fake_slack: FakeSlack) -> None:
+    rig = await _rig(serve, slack_settings, fake_slack)
+    await _ana_holds_one(rig)
+    fake_slack.messages.clear()
+    card = await rig.escalate()
+    # Carla is away, Ana holds one: Bruno (holding none) is offered it.
+    (dm,) = await fake_slack.until(lambda: _dms(fake_slack, BRUNO), what="Bruno's offer")
+    assert _buttons(dm) == [ACCEPT, DECLINE]
+    assert "está esperando atendimento" in dm.text and "Você pode assumir?" in dm.text
+    assert not _dms(fake_slack, ANA) and not _dms(fake_slack, CARLA)
+    line = await fake_slack.until(lambda: [m.text for m in fake_slack.thread(CHANNEL, card.ts)
+                                           if m.text.startswith("📨")])
+    assert f"Oferecida a <@{BRUNO}>" in line[0]
+
+    await _answer(rig, dm, DECLINE, BRUNO)
+    (offer,) = await fake_slack.until(lambda: _dms(fake_slack, ANA), what="Ana's offer")
+    await fake_slack.until(lambda: "recusou" in fake_slack.messages[(dm.channel, dm.ts)].text)
+    assert _buttons(fake_slack.messages[(dm.channel, dm.ts)]) == []
+
+    await _answer(rig, offer, ACCEPT, ANA)
+    await eventually(lambda: _held_by(rig, PHONE, "ana@empresa.com"))
+    await fake_slack.until(lambda: f"Assumido por <@{ANA}>" in card_json(
+        fake_slack.messages[(CHANNEL, card.ts)]), what="the card shows Ana")
+    await fake_slack.until(lambda: "aceitou" in fake_slack.messages[
+        (offer.channel, offer.ts)].text)
+    await rig.settled()
+    history = [(e.event, e.actor, e.source) for e in await rig.manager.history(PHONE)]
+    assert history[-1] == ("takeover", "ana@empresa.com", "slack")
+    async with rig.running.request("GET", "/metrics") as resp:
+        text = await resp.text()
+    assert 'handoff_offers_total{outcome="declined"} 1.0' in text
+    assert 'handoff_offers_total{outcome="accepted"} 1.0' in text
+
+
+async def test_a_timeout_moves_the_offer_on_and_a_late_click_is_told(
+        serve: Callable[..., Awaitable[Running]], slack_settings: Callable[..., Settings],
+        fake_slack: FakeSlack) -> None:
+    rig = await _rig(serve, slack_settings, fake_slack, handoff_offer_seconds=1.0)
+    await rig.escalate()
+    (first,) = await fake_slack.until(lambda: _dms(fake_slack, ANA), what="the first offer")
+    value = _value(first)  # the message is redrawn without its buttons when the offer ends
+    (second,) = await fake_slack.until(lambda: _dms(fake_slack, BRUNO), within=15,
+                                       what="the offer after the timeout")
+    await fake_slack.until(lambda: "expirou" in fake_slack.messages[
+        (first.channel, first.ts)].text)
+    before = len(fake_slack.responses)
+    await _answer(rig, first, ACCEPT, ANA, value)
+    await fake_slack.until(lambda: len(fake_slack.responses) > before, what="the answer")
+    told = [r["text"] for rs in fake_slack.responses.values() for r in rs]
+    assert any("não está mais valendo" in t for t in told)
+    session = await rig.session()
+    assert session.mode is Mode.PAUSED
+    assert second.blocks
+
+
+async def test_nobody_present_leaves_the_card_and_the_ladder(
+        serve: Callable[..., Awaitable[Running]], slack_settings: Callable[..., Settings],
+        fake_slack: FakeSlack) -> None:
+    rig = await _rig(serve, slack_settings, fake_slack)
+    fake_slack.active.clear()
+    card = await rig.escalate()
+    await fake_slack.until(lambda: fake_slack.calls.get("users.getPresence"),
+                           what="presence asked")
+    await rig.settled()
+    assert not any(c.startswith("D") for c, _ in fake_slack.messages)
+    assert await rig.take(card, CARLA) == (200, "")
+    await eventually(lambda: _held_by(rig, PHONE, "carla@empresa.com"))
