@@ -27,7 +27,7 @@ from bot.relay import Relay
 from bot.settings import Settings, secret
 from bot.slack import Slack, setup_slack
 from bot.slack import feed as slack_feed
-from bot.web import openapi, ops, sessions, webhook
+from bot.web import openapi, ops, queue, sessions, webhook
 from bot.web import texts as web_texts
 from bot.web.auth import auth_middleware
 from bot.web.dashboard import setup_dashboard
@@ -158,6 +158,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app.add_routes(openapi.routes)
     app.add_routes(webhook.routes)
     app.add_routes(sessions.routes)
+    app.add_routes(queue.routes)
     setup_slack(app, slack)
     router = None
     if settings.offers and slack is not None and slack.roster is not None:

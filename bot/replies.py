@@ -15,6 +15,7 @@ from handoff.commands import (
 from handoff.machine import Outcome
 from handoff.manager import Action, ActionResult
 from handoff.model import Session
+from handoff.routing import Queue
 
 MODE_EMOJI = {"agent": "🤖", "human": "👤", "paused": "⏸️"}
 MODE_NAME = {"agent": "bot", "human": "atendente", "paused": "aguardando atendente"}
@@ -40,6 +41,11 @@ USAGE = "Uso: {usage}"
 STATUS_LINE = "{emoji} {phone} — {mode}"
 STATUS_HOLDER = "   → Atendente: {holder}"
 STATUS_WAITING = "   → Aguardando há {wait}"
+STATUS_PLACE = "   → {place}º da fila"
+STATUS_OFFERED = "   → Oferecida a {attendant} (resposta em até {left})"
+STATUS_LOADS = "👥 Carga: {loads}"
+STATUS_LOAD = "{attendant} {held}"
+STATUS_LOAD_OFFERED = "{attendant} {held} (+{offered} oferecida)"
 STATUS_NONE = "Nenhuma conversa ativa."
 STATUS_TOTAL = "📊 {count} conversa(s) ativa(s)"
 HELP = {
@@ -90,8 +96,9 @@ def acted(r: ActionResult, *, holder: str | None = None) -> str:
                                                 holder=holder or r.holder)
 
 
-def describe(session: Session, now: float) -> str:
-    """A session in a few lines: mode, holder, and how long a waiting customer has waited."""
+def describe(session: Session, now: float, queue: Queue | None = None) -> str:
+    """A session in a few lines: mode, holder, how long a waiting customer has waited, their
+    place in the queue and whom it is on offer to."""
     mode = session.mode.value
     lines = [STATUS_LINE.format(emoji=MODE_EMOJI[mode], phone=session.phone,
                                 mode=MODE_NAME[mode])]
@@ -99,7 +106,28 @@ def describe(session: Session, now: float) -> str:
         lines.append(STATUS_HOLDER.format(holder=session.human_attendant))
     if mode == "paused" and session.paused_at:
         lines.append(STATUS_WAITING.format(wait=duration(now - session.paused_at)))
+    place = queue.place(session.phone) if queue is not None else None
+    if place is not None:
+        lines.append(STATUS_PLACE.format(place=place))
+    offer = queue.offers.get(session.phone) if queue is not None else None
+    if offer is not None:
+        lines.append(STATUS_OFFERED.format(attendant=offer.attendant,
+                                           left=duration(offer.expires - now)))
     return "\n".join(lines)
+
+
+def loads(queue: Queue) -> str | None:
+    """Each attendant's load: conversations held, and any on offer to them."""
+    names = sorted({*queue.held, *(o.attendant for o in queue.offers.values())})
+    if not names:
+        return None
+    parts = []
+    for name in names:
+        held = queue.held.get(name, 0)
+        offered = queue.load(name) - held
+        parts.append(STATUS_LOAD_OFFERED.format(attendant=name, held=held, offered=offered)
+                     if offered else STATUS_LOAD.format(attendant=name, held=held))
+    return STATUS_LOADS.format(loads=", ".join(parts))
 
 
 def word(result: CommandResult) -> str:
@@ -117,11 +145,13 @@ def word(result: CommandResult) -> str:
         return acted(answer.result)
     if isinstance(answer, Status):
         if answer.single:
-            return describe(answer.sessions[0], answer.now)
+            return describe(answer.sessions[0], answer.now, answer.queue)
         if not answer.sessions:
             return STATUS_NONE
         lines = [STATUS_TOTAL.format(count=len(answer.sessions))]
-        return "\n".join(lines + [describe(s, answer.now) for s in answer.sessions])
+        lines += [describe(s, answer.now, answer.queue) for s in answer.sessions]
+        load = loads(answer.queue) if answer.queue is not None else None
+        return "\n".join(lines + ([load] if load else []))
     lines = [HELP_HEADER]
     lines += [f"• {c.usage} — {HELP.get(c.name, c.help)}" for c in answer.commands]
     return "\n".join(lines)

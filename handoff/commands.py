@@ -15,11 +15,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from handoff.model import Mode
 from handoff.phones import InvalidPhone, canonical_phone
 
 if TYPE_CHECKING:
     from handoff.manager import ActionResult, SessionManager
     from handoff.model import Session
+    from handoff.routing import Queue
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class Status:
     sessions: list[Session]
     now: float
     single: bool
+    queue: Queue | None = None
 
 
 @dataclass(frozen=True)
@@ -193,11 +196,14 @@ async def status(ctx: CommandContext) -> CommandResult:
         session = await ctx.manager.get(phone)
         if session is None:
             return CommandResult(False, answer=NotFound(phone))
-        return CommandResult(True, session=session, answer=Status([session], now, True))
+        queue = await ctx.manager.queue() if session.mode is Mode.PAUSED else None
+        return CommandResult(True, session=session,
+                             answer=Status([session], now, True, queue))
     sessions = await ctx.manager.list_active()
     order = {"paused": 0, "human": 1, "agent": 2}
     sessions.sort(key=lambda s: (order[s.mode.value], s.paused_at or s.taken_at or 0))
-    return CommandResult(True, answer=Status(sessions, now, False))
+    return CommandResult(True, answer=Status(sessions, now, False,
+                                             await ctx.manager.queue()))
 
 
 @COMMANDS.command("/ajuda", "lista os comandos")

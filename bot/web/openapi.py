@@ -99,6 +99,50 @@ SCHEMAS: dict[str, Schema] = {
         "properties": {"sessions": {"type": "array", "items": _ref("Session")}},
         "additionalProperties": False,
     },
+    "Queue": {
+        "type": "object",
+        "description": "Routing now: who waits (place 1 waited longest), what is on offer to "
+                       "whom, each attendant's load, and whether the team is open.",
+        "required": ["assignment", "open", "opens_at", "max_conversations", "waiting",
+                     "attendants"],
+        "properties": {
+            "assignment": {"type": "string", "enum": ["channel", "offer"]},
+            "open": {"type": "boolean"},
+            "opens_at": {"type": ["string", "null"], "format": "date-time",
+                         "description": "When the team opens next, while it is closed."},
+            "max_conversations": {"type": ["integer", "null"], "minimum": 1,
+                                  "description": "The limit per attendant, with offers on."},
+            "waiting": {"type": "array", "items": {
+                "type": "object",
+                "required": ["phone", "name", "place", "waiting_since", "offer"],
+                "properties": {
+                    "phone": {"type": "string"},
+                    "name": {"type": ["string", "null"]},
+                    "place": {"type": "integer", "minimum": 1},
+                    "waiting_since": {"type": ["string", "null"], "format": "date-time"},
+                    "offer": {"oneOf": [{"type": "null"}, {
+                        "type": "object",
+                        "required": ["attendant", "offered_at", "expires_at", "reason"],
+                        "properties": {
+                            "attendant": {"type": "string"},
+                            "offered_at": {"type": "string", "format": "date-time"},
+                            "expires_at": {"type": "string", "format": "date-time"},
+                            "reason": {"type": "string", "enum": ["waiting", "silent"]}},
+                        "additionalProperties": False}]}},
+                "additionalProperties": False}},
+            "attendants": {"type": "array", "items": {
+                "type": "object",
+                "required": ["attendant", "holding", "offered", "present"],
+                "properties": {
+                    "attendant": {"type": "string"},
+                    "holding": {"type": "integer", "minimum": 0},
+                    "offered": {"type": "integer", "minimum": 0},
+                    "present": {"type": ["boolean", "null"],
+                                "description": "In Slack now (null: not known here)."}},
+                "additionalProperties": False}},
+        },
+        "additionalProperties": False,
+    },
     "ActionResult": {
         "type": "object",
         "description": "What a takeover, release or transfer did; `message` in pt-BR.",
@@ -422,6 +466,15 @@ OPERATIONS: dict[tuple[str, str], Schema] = {
                         "schema": {"type": "string", "enum": _values(Mode)}}],
         "responses": {"200": _json("The sessions.", _ref("SessionList")),
                       "400": _error("Unknown mode."), "401": UNAUTHORIZED,
+                      "503": STORE_DOWN},
+    },
+    ("GET", "/queue"): {
+        "summary": "The queue, offers and loads", "tags": ["sessions"],
+        "security": PROTECTED,
+        "description": "Waiting customers with their place (oldest first), what each is on "
+                       "offer to (`HANDOFF_ASSIGNMENT=offer`), each attendant's load "
+                       "(held plus offered) and presence, and business hours.",
+        "responses": {"200": _json("The queue.", _ref("Queue")), "401": UNAUTHORIZED,
                       "503": STORE_DOWN},
     },
     ("GET", "/session/{phone}/status"): {

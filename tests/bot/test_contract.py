@@ -185,7 +185,7 @@ async def test_every_protected_operation_answers_401_without_the_bearer(
     status, doc = await running.json("GET", "/openapi.json")
     assert status == 200
     protected = _protected(doc)
-    assert len(protected) == 9  # metrics, the webhook's POST, and the seven REST operations
+    assert len(protected) == 10  # metrics, the webhook's POST, and the eight REST operations
     error = doc["components"]["schemas"]["Error"]
     for method, path, op in protected:
         assert "401" in op["responses"], (method, path)

@@ -11,6 +11,7 @@ from handoff.backends import Backend
 from handoff.commands import COMMANDS, CommandContext, CommandResult, Status, Usage
 from handoff.machine import Reason, Sender
 from handoff.manager import SessionManager
+from handoff.routing import Queue
 
 
 @pytest.fixture
@@ -55,5 +56,6 @@ async def test_usage_lines_for_bad_or_missing_phones(backend: Backend) -> None:
         assert not r.success and isinstance(r.answer, Usage), text
         assert replies.word(r).startswith("Uso: /"), text
     r = await manager.run_command("/status", attendant="ana", source="slack")
-    assert r.success and r.answer == Status([], r.answer.now, False)  # type: ignore[union-attr]
+    assert r.success and r.answer == Status([], r.answer.now, False,  # type: ignore[union-attr]
+                                            Queue([], {}, {}))
     assert replies.word(r) == "Nenhuma conversa ativa."

@@ -133,3 +133,77 @@ async def test_nobody_present_leaves_the_card_and_the_ladder(
     assert not any(c.startswith("D") for c, _ in fake_slack.messages)
     assert await rig.take(card, CARLA) == (200, "")
     await eventually(lambda: _held_by(rig, PHONE, "carla@empresa.com"))
+
+
+async def test_status_and_the_queue_show_places_offers_and_loads(
+        serve: Callable[..., Awaitable[Running]], slack_settings: Callable[..., Settings],
+        fake_slack: FakeSlack) -> None:
+    rig = await _rig(serve, slack_settings, fake_slack, handoff_max_conversations=1)
+    await _ana_holds_one(rig)
+    phones = ["5531900000001", "5531900000002", "5531900000003"]
+    for phone in phones:
+        await rig.escalate(phone)
+    await fake_slack.until(lambda: _dms(fake_slack, BRUNO), what="Bruno's offer")
+    status, body = await rig.running.json("GET", "/queue")
+    assert status == 200
+    assert [(w["phone"], w["place"]) for w in body["waiting"]] == [
+        (phones[0], 1), (phones[1], 2), (phones[2], 3)]
+    offer = body["waiting"][0]["offer"]
+    assert offer["attendant"] == "bruno@empresa.com" and offer["reason"] == "waiting"
+    assert [w["offer"] for w in body["waiting"][1:]] == [None, None]  # everyone is at the limit
+    team = {a["attendant"]: a for a in body["attendants"]}
+    assert team["ana@empresa.com"] == {"attendant": "ana@empresa.com", "holding": 1,
+                                       "offered": 0, "present": True}
+    assert team["bruno@empresa.com"]["offered"] == 1
+    assert team["carla@empresa.com"]["present"] is False
+    assert body["assignment"] == "offer" and body["max_conversations"] == 1
+    assert body["open"] is True and body["opens_at"] is None
+
+    code, _ack, key = await rig.command("/status")
+    assert code == 200
+    answer = await rig.answer(key)
+    assert "1º da fila" in answer and "3º da fila" in answer
+    assert "Oferecida a bruno@empresa.com" in answer
+    assert "👥 Carga: ana@empresa.com 1, bruno@empresa.com 0 (+1 oferecida)" in answer
+
+
+async def test_a_silent_holder_is_offered_on_before_the_bot_takes_it_back(
+        serve: Callable[..., Awaitable[Running]], slack_settings: Callable[..., Settings],
+        fake_slack: FakeSlack) -> None:
+    rig = await _rig(serve, slack_settings, fake_slack, handoff_idle_release_seconds=2.0,
+                     handoff_idle_alert_seconds=0, handoff_monitor_interval_seconds=0.2)
+    card = await rig.escalate()
+    await rig.take(card, ANA)
+    await eventually(lambda: _held_by(rig, PHONE, "ana@empresa.com"))
+    dm = await fake_slack.until(
+        lambda: [m for m in _dms(fake_slack, BRUNO) if "sem resposta" in m.text],
+        what="the offer of Ana's silent conversation")
+    assert f"sem resposta de <@{ANA}>" in dm[0].text
+    assert (await rig.session()).human_attendant == "ana@empresa.com"  # not released yet
+    await _answer(rig, dm[0], ACCEPT, BRUNO)
+    await eventually(lambda: _held_by(rig, PHONE, "bruno@empresa.com"))
+    line = await fake_slack.until(lambda: [m.text for m in fake_slack.thread(CHANNEL, card.ts)
+                                           if "sem resposta de" in m.text])
+    assert line[0].startswith(f"🔁 <@{BRUNO}> aceitou às ")
+    history = [(e.event, e.actor, e.to) for e in await rig.manager.history(PHONE)]
+    assert ("transfer", "ana@empresa.com", "bruno@empresa.com") in history
+
+
+async def test_a_silent_holder_with_nobody_else_goes_back_to_the_bot(
+        serve: Callable[..., Awaitable[Running]], slack_settings: Callable[..., Settings],
+        fake_slack: FakeSlack) -> None:
+    rig = await _rig(serve, slack_settings, fake_slack, handoff_idle_release_seconds=1.0,
+                     handoff_idle_alert_seconds=0, handoff_monitor_interval_seconds=0.2,
+                     handoff_offer_seconds=1.0)
+    card = await rig.escalate()
+    await rig.take(card, ANA)
+    await eventually(lambda: _held_by(rig, PHONE, "ana@empresa.com"))
+    await fake_slack.until(lambda: [m for m in _dms(fake_slack, BRUNO)
+                                    if "sem resposta" in m.text], what="Bruno's offer")
+    await eventually(lambda: _mode(rig, Mode.AGENT), within=15)
+    history = [e.event for e in await rig.manager.history(PHONE)]
+    assert history[-1] == "auto_release"
+
+
+async def _mode(rig: SlackRig, mode: Mode) -> bool:
+    return (await rig.session()).mode is mode
