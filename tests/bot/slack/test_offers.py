@@ -3,7 +3,11 @@ after a timeout or a Recusar, Aceitar as a takeover shown on the card, and the m
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings
@@ -207,3 +211,15 @@ async def test_a_silent_holder_with_nobody_else_goes_back_to_the_bot(
 
 async def _mode(rig: SlackRig, mode: Mode) -> bool:
     return (await rig.session()).mode is mode
+
+
+def test_offers_without_a_team_stop_the_start(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("HANDOFF_", "REDIS_", "SLACK_"))}
+    env["HANDOFF_ASSIGNMENT"] = "offer"
+    done = subprocess.run([sys.executable, "-m", "bot", "--port", "0"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.startswith("Configuração inválida: HANDOFF_ASSIGNMENT=offer precisa do "
+                                  "Slack"), done.stderr
+    assert "SLACK_ATTENDANTS" in done.stderr and "Traceback" not in done.stderr
