@@ -118,12 +118,13 @@ def describe(session: Session, now: float, queue: Queue | None = None) -> str:
 
 def loads(queue: Queue) -> str | None:
     """Each attendant's load: conversations held, and any on offer to them."""
-    names = sorted({*queue.held, *(o.attendant for o in queue.offers.values())})
+    holding = queue.held
+    names = sorted({*holding, *(o.attendant for o in queue.offers.values())})
     if not names:
         return None
     parts = []
     for name in names:
-        held = queue.held.get(name, 0)
+        held = holding.get(name, 0)
         offered = queue.load(name) - held
         parts.append(STATUS_LOAD_OFFERED.format(attendant=name, held=held, offered=offered)
                      if offered else STATUS_LOAD.format(attendant=name, held=held))

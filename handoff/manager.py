@@ -355,12 +355,8 @@ class SessionManager:
         offer to whom, and how many conversations each attendant holds."""
         waiting = await self.list_active(Mode.PAUSED)
         waiting.sort(key=lambda s: (s.paused_at or 0, s.phone))
-        held: dict[str, int] = {}
-        for s in await self.list_active(Mode.HUMAN):
-            if s.human_attendant:
-                held[s.human_attendant] = held.get(s.human_attendant, 0) + 1
         offers: list[Offer] = await self.offers.open() if self.offers is not None else []
-        return Queue(waiting, {o.phone: o for o in offers}, held)
+        return Queue(waiting, {o.phone: o for o in offers}, await self.list_active(Mode.HUMAN))
 
     async def get(self, phone: str | int) -> Session | None:
         return await self.store.get(canonical_phone(phone))

@@ -52,7 +52,7 @@ class Router:
         oldest first. Returns the offers made."""
         now = self.manager.clock()
         queue = await self.manager.queue()
-        held = {s.phone: s for s in await self.manager.list_active(Mode.HUMAN)}
+        held = {s.phone: s for s in queue.serving}
         waiting = {s.phone: s for s in queue.waiting}
         for offer in list(queue.offers.values()):
             outcome = None

@@ -58,7 +58,16 @@ class Queue:
 
     waiting: list[Session]  # oldest first: a customer's place is their index + 1
     offers: dict[str, Offer]  # by phone
-    held: dict[str, int]  # conversations each attendant holds
+    serving: list[Session]  # held by an attendant
+
+    @property
+    def held(self) -> dict[str, int]:
+        """How many conversations each attendant holds."""
+        out: dict[str, int] = {}
+        for s in self.serving:
+            if s.human_attendant:
+                out[s.human_attendant] = out.get(s.human_attendant, 0) + 1
+        return out
 
     def place(self, phone: str) -> int | None:
         for n, s in enumerate(self.waiting, start=1):
@@ -68,8 +77,8 @@ class Queue:
 
     def load(self, attendant: str) -> int:
         """What counts against the limit: held, plus on offer to them."""
-        return self.held.get(attendant, 0) + sum(
-            1 for o in self.offers.values() if o.attendant == attendant)
+        return sum(s.human_attendant == attendant for s in self.serving) + sum(
+            o.attendant == attendant for o in self.offers.values())
 
 
 @dataclass(frozen=True)

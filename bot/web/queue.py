@@ -28,13 +28,14 @@ async def queue(request: web.Request) -> web.Response:
     monitor = request.app[MONITOR]
     now = manager.clock()
     q = await manager.queue()
+    held = q.held
     hours = monitor.hours
     is_open = hours is None or hours.is_open(now)
     opening = hours.next_opening(now) if hours is not None and not is_open else None
     # The team as this process last saw it (offers on), plus anyone holding or offered.
     team = monitor.router.team if monitor.router is not None else []
     present = {a.id: a.present for a in team}
-    names = list(dict.fromkeys([*(a.id for a in team), *sorted(q.held),
+    names = list(dict.fromkeys([*(a.id for a in team), *sorted(held),
                                 *sorted(o.attendant for o in q.offers.values())]))
     return web.json_response({
         "assignment": settings.handoff_assignment,
@@ -44,7 +45,7 @@ async def queue(request: web.Request) -> web.Response:
         "waiting": [{"phone": s.phone, "name": s.profile_name, "place": n,
                      "waiting_since": iso(s.paused_at), "offer": _offer(q.offers.get(s.phone))}
                     for n, s in enumerate(q.waiting, start=1)],
-        "attendants": [{"attendant": a, "holding": q.held.get(a, 0),
+        "attendants": [{"attendant": a, "holding": held.get(a, 0),
                         "offered": sum(o.attendant == a for o in q.offers.values()),
                         "present": present.get(a)} for a in names],
     })

@@ -57,5 +57,5 @@ async def test_usage_lines_for_bad_or_missing_phones(backend: Backend) -> None:
         assert replies.word(r).startswith("Uso: /"), text
     r = await manager.run_command("/status", attendant="ana", source="slack")
     assert r.success and r.answer == Status([], r.answer.now, False,  # type: ignore[union-attr]
-                                            Queue([], {}, {}))
+                                            Queue([], {}, []))
     assert replies.word(r) == "Nenhuma conversa ativa."
