@@ -9,6 +9,8 @@ import os
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -20,8 +22,13 @@ from tests.outbox_reader import events_in
 from tests.wait import eventually
 
 PHONE = "5531999999999"
-#: Open one minute a week, at Sunday midnight: closed whenever the tests run (almost surely).
-CLOSED = "dom 00:00-00:01"
+_DAYS = [("seg", "na segunda-feira"), ("ter", "na terça-feira"), ("qua", "na quarta-feira"),
+         ("qui", "na quinta-feira"), ("sex", "na sexta-feira"), ("sab", "no sábado"),
+         ("dom", "no domingo")]
+#: Open one minute a week, on the day after tomorrow in São Paulo: closed all of today and
+#: tomorrow, whenever the tests run; and how the customer is told that day.
+_OPEN_DAY = _DAYS[(datetime.now(ZoneInfo("America/Sao_Paulo")).weekday() + 2) % 7]
+CLOSED = f"{_OPEN_DAY[0]} 12:00-12:01"
 
 
 @pytest.fixture
@@ -47,7 +54,7 @@ async def test_out_of_hours_the_customer_is_told_and_nobody_is_paged(
     assert told["phone"] == PHONE
     assert told["message"].startswith("Nossa equipe está fora do horário de atendimento agora. "
                                       "Voltamos ")
-    assert "às 00:00" in told["message"]
+    assert f"Voltamos {_OPEN_DAY[1]} às 12:00." in told["message"]
     await asyncio.sleep(0.8)  # four ladder steps' worth: nothing is due before opening
     assert not [e for e in await events_in(r.backend.outbox) if isinstance(e, PageDue)]
 
