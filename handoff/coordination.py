@@ -31,12 +31,22 @@ class Claims(ABC):
     async def unlease(self, key: str, owner: str) -> None:
         """Give `key` up if `owner` holds it (a clean shutdown hands shards over at once)."""
 
+    @abstractmethod
+    async def members(self, key: str, owner: str, ttl: float) -> list[str]:
+        """Say `owner` is alive in the group `key` for `ttl` more seconds; the live members,
+        sorted (processes sharing the outbox's shards size their share from it)."""
+
+    @abstractmethod
+    async def leave(self, key: str, owner: str) -> None:
+        """`owner` leaves the group `key` (a clean shutdown)."""
+
 
 class MemoryClaims(Claims):
     """Claims in this process; expired keys are swept as the table grows."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._keys: dict[str, tuple[float, str]] = {}
+        self._groups: dict[str, dict[str, float]] = {}
         self._clock = clock
         self._writes = 0
 
@@ -71,3 +81,14 @@ class MemoryClaims(Claims):
         found = self._keys.get(key)
         if found is not None and found[1] == owner:
             del self._keys[key]
+
+    async def members(self, key: str, owner: str, ttl: float) -> list[str]:
+        now = self._clock()
+        group = self._groups.setdefault(key, {})
+        group[owner] = now + ttl
+        for name in [n for n, until in group.items() if until <= now]:
+            del group[name]
+        return sorted(group)
+
+    async def leave(self, key: str, owner: str) -> None:
+        self._groups.get(key, {}).pop(owner, None)

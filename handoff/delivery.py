@@ -5,8 +5,11 @@ Adapters subscribe by event type (`on(ModeChanged, "card", handler)`). Every sha
 outbox is read by one process at a time, the holder of the shard's lease; the lease is
 renewed every third of its life, so a process that dies (or stops) leaves its shards to a
 live one within seconds, and the new holder first re-reads what the old one was handed and
-never acknowledged. Within a process, each conversation has a lane: its events are applied
-one after another, in the order written; different conversations proceed side by side.
+never acknowledged. Processes share the shards fairly: each counts the live processes of its
+group and holds at most its share, handing extra shards over once their events in hand are
+applied (so two processes never apply one conversation's events at once). Within a process,
+each conversation has a lane: its events are applied one after another, in the order written;
+different conversations proceed side by side.
 
 A target that fails is retried, with backoff, before the conversation's next event (order
 matters more than speed: a card must not show "released" before "taken"), and given up after
@@ -19,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import socket
 import time
@@ -85,6 +89,8 @@ class Dispatcher:
         self.tuning = tuning or Tuning()
         self._targets: dict[type[DomainEvent], list[_Target]] = {}
         self._readers: dict[int, asyncio.Task[None]] = {}
+        #: Shards being handed over: no longer read, leased until their events in hand are done.
+        self._releasing: dict[int, asyncio.Task[None]] = {}
         self._lanes: dict[str, deque[_Item]] = {}
         self._lane_tasks: set[asyncio.Task[None]] = set()
         self._inflight: set[tuple[int, str]] = set()
@@ -101,6 +107,21 @@ class Dispatcher:
 
     def _lease_key(self, shard: int) -> str:
         return f"outbox:{self.group}:{shard}"
+
+    @property
+    def _members_key(self) -> str:
+        return f"outbox:{self.group}:members"
+
+    async def _share(self) -> int:
+        """How many shards this process may hold: an equal part among the live processes."""
+        try:
+            alive = await self.claims.members(self._members_key, self.owner,
+                                              self.tuning.lease_ttl)
+        except Exception as exc:
+            log.warning("outbox_members_failed", extra={"group": self.group,
+                                                        "error": repr(exc)})
+            return len(self._readers)  # hold what we have, take nothing new
+        return math.ceil(self.outbox.shards / max(1, len(alive)))
 
     async def run(self) -> None:
         """Hold what shards can be held and apply their events, until cancelled."""
@@ -126,7 +147,11 @@ class Dispatcher:
             delay = min(delay * 2, self.tuning.retry_cap)
 
     async def _renew(self) -> None:
+        share = await self._share()
         for shard in range(self.outbox.shards):
+            if (shard not in self._readers and shard not in self._releasing
+                    and len(self._readers) >= share):
+                continue  # our share is full: the shard is another process's to take
             try:
                 mine = await self.claims.lease(self._lease_key(shard), self.owner,
                                                self.tuning.lease_ttl)
@@ -134,6 +159,8 @@ class Dispatcher:
                 log.warning("outbox_lease_failed", extra={"group": self.group, "shard": shard,
                                                           "error": repr(exc)})
                 continue  # keep reading what we hold: the lease outlives a short outage
+            if shard in self._releasing:
+                continue
             reader = self._readers.get(shard)
             if mine and (reader is None or reader.done()):
                 self._readers[shard] = asyncio.create_task(
@@ -142,9 +169,23 @@ class Dispatcher:
                 log.warning("outbox_shard_lost", extra={"group": self.group, "shard": shard})
                 reader.cancel()
                 del self._readers[shard]
+        await self._hand_over(share)
+
+    async def _hand_over(self, share: int) -> None:
+        """Stop reading the shards over our share (another process joined), and give each up
+        once the events already in hand from it are applied."""
+        for shard in sorted(self._readers, reverse=True)[:max(0, len(self._readers) - share)]:
+            log.info("outbox_shard_handed_over", extra={"group": self.group, "shard": shard})
+            reader = self._releasing[shard] = self._readers.pop(shard)
+            reader.cancel()
+        for shard, reader in list(self._releasing.items()):
+            if reader.done() and not any(s == shard for s, _ in self._inflight):
+                with contextlib.suppress(Exception):
+                    await self.claims.unlease(self._lease_key(shard), self.owner)
+                del self._releasing[shard]
 
     async def _stop(self) -> None:
-        readers = list(self._readers.values())
+        readers = [*self._readers.values(), *self._releasing.values()]
         for task in readers:
             task.cancel()
         await asyncio.gather(*readers, return_exceptions=True)
@@ -153,11 +194,15 @@ class Dispatcher:
             for task in stuck:
                 task.cancel()
             await asyncio.gather(*stuck, return_exceptions=True)
-        for shard in list(self._readers):
+        for shard in [*self._readers, *self._releasing]:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(1):
                     await self.claims.unlease(self._lease_key(shard), self.owner)
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(1):
+                await self.claims.leave(self._members_key, self.owner)
         self._readers.clear()
+        self._releasing.clear()
 
     async def _read(self, shard: int) -> None:
         """Read one shard while its lease is held: first what a dead holder left, then news."""

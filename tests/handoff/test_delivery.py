@@ -4,11 +4,11 @@ target retried before the conversation's next event, a dead holder's shards take
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from handoff.backends import Backend
+from handoff.backends import Backend, redis_backend
 from handoff.delivery import Dispatcher, Tuning
 from handoff.events import CustomerMessage, ModeChanged
 from handoff.manager import SessionManager
@@ -137,12 +137,47 @@ async def test_a_dead_holders_events_are_taken_over_and_applied_once(
     await eventually(lambda: len(second_saw) == 2, within=10)
     assert first_saw == [f"{PHONES[0]} 00"]
     assert second_saw == [f"{PHONES[0]} 00", f"{PHONES[0]} 01"], "in order, the lost one first"
-    assert second.held == list(range(backend.outbox.shards))
+    await eventually(lambda: second.held == list(range(backend.outbox.shards)), within=10)
     task.cancel()
 
 
 async def _never() -> None:
     return None
+
+
+async def test_processes_share_the_shards_and_hand_them_over_cleanly(
+        redis_url: str, running: Callable[..., object]) -> None:
+    """A second process takes half the shards from the first, which gives each up only once
+    the events it has in hand are applied: every event once, each conversation in order."""
+    backend = redis_backend(redis_url, shards=4)
+    manager = SessionManager(backend.store, backend.claims)
+    seen: list[tuple[str, str, str]] = []
+
+    def recorder(owner: str) -> Callable[[CustomerMessage], Awaitable[None]]:
+        async def record(e: CustomerMessage) -> None:
+            await asyncio.sleep(0.005)
+            seen.append((owner, e.phone, e.text))
+        return record
+
+    first = Dispatcher("g", backend.outbox, backend.claims, owner="first", tuning=FAST)
+    first.on(CustomerMessage, "t", recorder("first"))
+    running(first)
+    await eventually(lambda: first.held == list(range(backend.outbox.shards)))
+    chats = asyncio.gather(*(_chat(manager, p, 30) for p in PHONES))
+    second = Dispatcher("g", backend.outbox, backend.claims, owner="second", tuning=FAST)
+    second.on(CustomerMessage, "t", recorder("second"))
+    running(second)
+    await chats
+    half = backend.outbox.shards // 2
+    await eventually(lambda: len(first.held) == half and len(second.held) == half, within=10)
+    await asyncio.gather(*(_chat(manager, p, 5) for p in PHONES))
+    await eventually(lambda: len(seen) == 35 * len(PHONES), within=20)
+    for phone in PHONES:
+        texts = [t for _, p, t in seen if p == phone]
+        assert texts == [f"{phone} {i:02d}" for i in range(30)] + [
+            f"{phone} {i:02d}" for i in range(5)], "each once, in order"
+    assert {o for o, _, _ in seen} == {"first", "second"}
+    await backend.close()
 
 
 async def test_acked_events_are_trimmed(manager: SessionManager, backend: Backend,
