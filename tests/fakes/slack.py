@@ -21,6 +21,7 @@ import itertools
 import json
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -122,6 +123,8 @@ class _Failure:
     times: int
     retry_after: str | None
     error: str | None
+    #: Only calls whose parameters this accepts fail (None: every call).
+    when: Callable[[dict[str, Any]], bool] | None = None
 
 
 @dataclass
@@ -210,13 +213,15 @@ class FakeSlack:
     # ---- behaviour
 
     def fail(self, method: str, *, status: int = 429, times: int = 1,
-             retry_after: float | None = 1, error: str | None = None) -> None:
+             retry_after: float | None = 1, error: str | None = None,
+             when: Callable[[dict[str, Any]], bool] | None = None) -> None:
         """Answer the next `times` calls of `method` with `status` (429 with `Retry-After`).
 
-        With `status=200` and `error`, answer `{"ok": false, "error": error}` instead.
+        With `status=200` and `error`, answer `{"ok": false, "error": error}` instead. With
+        `when`, only calls whose parameters it accepts fail (one step of several).
         """
         after = None if retry_after is None else str(retry_after)
-        self._failures[method].append(_Failure(status, times, after, error))
+        self._failures[method].append(_Failure(status, times, after, error, when))
 
     def hold(self, method: str) -> asyncio.Event:
         """Calls of `method` wait until the returned event is set (a slow or hung Slack)."""
@@ -282,11 +287,13 @@ class FakeSlack:
         params: dict[str, Any] = dict(parse_qsl(raw.decode(), keep_blank_values=True))
         return params
 
-    def _failure(self, method: str) -> _Failure | None:
+    def _failure(self, method: str, params: dict[str, Any]) -> _Failure | None:
         queue = self._failures.get(method)
         if not queue:
             return None
         failure = queue[0]
+        if failure.when is not None and not failure.when(params):
+            return None
         failure.times -= 1
         if failure.times <= 0:
             queue.pop(0)
@@ -307,7 +314,7 @@ class FakeSlack:
         hold = self._holds.get(method)
         if hold is not None:
             await hold.wait()
-        failure = self._failure(method)
+        failure = self._failure(method, call.params)
         if failure is not None and failure.error is None:
             call.status = failure.status
             headers = {"Retry-After": failure.retry_after} if failure.retry_after else {}

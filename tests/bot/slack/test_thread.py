@@ -178,6 +178,23 @@ async def test_the_thread_opens_with_what_the_bot_already_said(
     assert "quero falar com um atendente" not in opening, "the card itself shows that one"
 
 
+async def test_a_failed_opening_is_tried_again_without_a_second_card(
+        start: Callable[..., Awaitable[SlackRig]], fake_slack: FakeSlack) -> None:
+    r = await start(cloud=False)
+    await customer(r, "oi, meu pedido não chegou")
+    # More failures than one Slack call retries: the outbox tries the target again.
+    fake_slack.fail("chat.postMessage", status=429, retry_after=0, times=8,
+                    when=lambda p: str(p.get("text", "")).startswith("📜"))
+    card = await r.escalate()
+    await r.settled()
+    assert [m.ts for m in fake_slack.top_level(CHANNEL)] == [card.ts], "one card"
+    openings = [line for line in lines(fake_slack, card) if line.startswith("📜")]
+    assert len(openings) == 1 and "oi, meu pedido não chegou" in openings[0]
+    failed = [c for c in fake_slack.requests if c.method == "chat.postMessage"
+              and str(c.params.get("text", "")).startswith("📜") and c.status == 429]
+    assert len(failed) == 8
+
+
 async def test_relay_carries_replies_without_the_cloud_api(
         start: Callable[..., Awaitable[SlackRig]], relay: FakeRelay) -> None:
     r = await start(cloud=False, handoff_outbound_url=relay.url,

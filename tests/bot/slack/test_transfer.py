@@ -116,3 +116,21 @@ async def test_a_supervisor_may_and_rest_shows_on_the_card(slack: SlackRig) -> N
 
 async def _is_held_by(slack: SlackRig, attendant: str) -> bool:
     return await _holder(slack) == attendant
+
+
+async def test_a_failed_direct_message_is_retried_without_repeating_the_thread_line(
+        slack: SlackRig) -> None:
+    card = await _taken_by_ana(slack)
+    # More failures than one Slack call retries: the outbox tries the target again.
+    slack.fake.fail("chat.postMessage", status=429, retry_after=0, times=8,
+                    when=lambda p: p.get("channel") == BRUNO)
+    assert (await slack.signed(_pick(card, ANA, BRUNO, slack)))[0] == 200
+    (dm,) = await slack.fake.until(lambda: _dms(slack, BRUNO), what="the DM after retries")
+    assert "passou para você" in dm
+    await slack.settled()
+    thread = [m.text for m in slack.fake.thread(CHANNEL, card.ts) if m.text.startswith("🔁")]
+    assert len(thread) == 1, "the thread line once"
+    assert len(_dms(slack, BRUNO)) == 1
+    failed = [c for c in slack.fake.requests if c.method == "chat.postMessage"
+              and c.params.get("channel") == BRUNO and c.status == 429]
+    assert len(failed) == 8
