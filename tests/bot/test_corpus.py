@@ -33,14 +33,13 @@ import json
 import re
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
-from aiohttp import web
 
 from bot.settings import Settings
 from bot.slack import SLACK
@@ -49,7 +48,7 @@ from bot.whatsapp.keys import INBOX
 from bot.whatsapp.texts import WA_LABELS
 from handoff.inbox import MemoryInbox
 from handoff.store.redis_inbox import RedisInbox
-from tests.bot.slack.conftest import CHANNEL, EMAILS, SECRET, SUPERVISOR
+from tests.bot.slack.conftest import CHANNEL, SECRET, SUPERVISOR
 from tests.bot.whatsapp.conftest import APP_SECRET, FakeAgent, cloud_settings
 from tests.bot.whatsapp.meta import BUSINESS_NUMBER, PHONE_NUMBER_ID, WABA_ID
 from tests.conftest import Running
@@ -370,29 +369,6 @@ def slack_request(path: Path, index: int, fake: FakeSlack) -> SlackRequest:
 
 
 # --------------------------------------------------------------------------- the rig
-
-
-@pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    """The Slack Web API the app talks to (as tests/bot/slack/conftest.py starts it)."""
-    fake = await FakeSlack(users=EMAILS).start()
-    yield fake
-    await fake.close()
-
-
-@pytest.fixture
-async def agent() -> AsyncIterator[FakeAgent]:
-    """The bot behind AGENT_URL, answering "Resposta: <message>"."""
-    fake = FakeAgent()
-    app = web.Application()
-    app.router.add_post("/agent", fake.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.url = f"http://127.0.0.1:{runner.addresses[0][1]}/agent"
-    yield fake
-    await runner.cleanup()
 
 
 @pytest.fixture

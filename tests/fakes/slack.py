@@ -459,7 +459,7 @@ class FakeSlack:
         body = await self._params(request)
         call = Call(f"response:{key}", body, dict(request.headers), status=0)
         self.requests.append(call)
-        failure = self._failure("response_url")
+        failure = self._failure("response_url", body)
         if failure is not None:
             call.status = failure.status
             headers = {"Retry-After": failure.retry_after} if failure.retry_after else {}

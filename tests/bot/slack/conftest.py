@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -12,7 +12,9 @@ from bot.settings import Settings
 from bot.slack import SLACK
 from bot.slack.cards import RELEASE, TAKE
 from handoff.model import Session
+from tests.bot.whatsapp.conftest import APP_SECRET
 from tests.conftest import Running
+from tests.fakes.graph import FakeGraph
 from tests.fakes.slack import (
     FakeSlack,
     Message,
@@ -31,13 +33,6 @@ ANA, BRUNO, CARLA, DIEGO = "U0ANA", "U0BRUNO", "U0CARLA", "U0DIEGO"
 EMAILS = {ANA: "ana@empresa.com", BRUNO: "bruno@empresa.com", CARLA: "carla@empresa.com",
           DIEGO: None}
 SUPERVISOR = CARLA
-
-
-@pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    fake = await FakeSlack(users=EMAILS).start()
-    yield fake
-    await fake.close()
 
 
 class SlackRig:
@@ -157,3 +152,20 @@ async def slack(serve: Callable[..., Awaitable[Running]], slack_settings: Callab
     rig = SlackRig(await serve(slack_settings()), fake_slack)
     await fake_slack.wait_for("auth.test")
     return rig
+
+
+@pytest.fixture
+def start(serve: Callable[..., Awaitable[Running]], slack_settings: Callable[..., Settings],
+          fake_slack: FakeSlack, graph: FakeGraph) -> Callable[..., Awaitable[SlackRig]]:
+    """`await start(**settings)`: the app with Slack and the Cloud API on (`cloud=False`:
+    Slack alone), pointed at the fakes."""
+    async def run(*, cloud: bool = True, **overrides: Any) -> SlackRig:
+        values: dict[str, Any] = {"whatsapp_app_secret": APP_SECRET}
+        if cloud:
+            values.update(whatsapp_access_token="EAAG-token", whatsapp_api_url=graph.url,
+                          whatsapp_phone_number_id="770000000000002")
+        values.update(overrides)
+        r = SlackRig(await serve(slack_settings(**values)), fake_slack)
+        await fake_slack.wait_for("auth.test")
+        return r
+    return run

@@ -8,35 +8,18 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import pytest
 from aiohttp import web
 
-from bot.settings import Settings
 from tests.bot.slack.conftest import ANA, CHANNEL, PHONE, SlackRig, card_json
 from tests.bot.whatsapp.meta import contact, envelope, message, text, value
-from tests.conftest import Running
 from tests.fakes.graph import FakeGraph, meta_signature
-from tests.fakes.slack import FakeSlack, Message
+from tests.fakes.slack import Message
 
 APP_SECRET = "test_app_secret"
 WA_ID = "553199999999"
 PHOTO = b"\xff\xd8\xff\xe0" + os.urandom(300_000)   # larger than one chunk
 VOICE = b"OggS" + os.urandom(20_000)
 PDF = b"%PDF-1.7\n" + os.urandom(50_000)
-
-
-@pytest.fixture
-def start(serve: Callable[..., Awaitable[Running]], slack_settings: Callable[..., Settings],
-          fake_slack: FakeSlack, graph: FakeGraph) -> Callable[..., Awaitable[SlackRig]]:
-    async def run(**overrides: Any) -> SlackRig:
-        settings = slack_settings(
-            whatsapp_app_secret=APP_SECRET, whatsapp_access_token="EAAG-token",
-            whatsapp_api_url=graph.url, whatsapp_phone_number_id="770000000000002",
-            **overrides)
-        r = SlackRig(await serve(settings), fake_slack)
-        await fake_slack.wait_for("auth.test")
-        return r
-    return run
 
 
 async def _meta(r: SlackRig, *messages: dict[str, Any]) -> None:

@@ -10,11 +10,9 @@ from typing import Any
 
 import pytest
 
-from bot.settings import Settings
 from tests.bot.slack.conftest import ANA, CHANNEL, PHONE, SlackRig, buttons, card_json
-from tests.conftest import Running
 from tests.fakes.graph import FakeGraph
-from tests.fakes.slack import FakeSlack, Message, action_payload, form_payload
+from tests.fakes.slack import Message, action_payload, form_payload
 
 WABA = "880000000000001"
 TEMPLATES = [
@@ -32,17 +30,13 @@ TEMPLATES = [
 
 
 @pytest.fixture
-def start(serve: Callable[..., Awaitable[Running]], slack_settings: Callable[..., Settings],
-          fake_slack: FakeSlack, graph: FakeGraph) -> Callable[..., Awaitable[SlackRig]]:
+def ready(start: Callable[..., Awaitable[SlackRig]],
+          graph: FakeGraph) -> Callable[[], Awaitable[SlackRig]]:
+    """The app with the Cloud API and the business account's approved templates."""
     graph.templates[:] = TEMPLATES
 
     async def run() -> SlackRig:
-        settings = slack_settings(
-            whatsapp_access_token="EAAG-token", whatsapp_api_url=graph.url,
-            whatsapp_phone_number_id="770000000000002", whatsapp_business_account_id=WABA)
-        r = SlackRig(await serve(settings), fake_slack)
-        await fake_slack.wait_for("auth.test")
-        return r
+        return await start(whatsapp_business_account_id=WABA)
     return run
 
 
@@ -80,8 +74,8 @@ async def _open_from_card(r: SlackRig, card: Message) -> dict[str, Any]:
 
 
 async def test_a_template_chosen_in_the_modal_reaches_the_customer(
-        start: Callable[..., Awaitable[SlackRig]], graph: FakeGraph) -> None:
-    r = await start()
+        ready: Callable[..., Awaitable[SlackRig]], graph: FakeGraph) -> None:
+    r = await ready()
     card = await _held(r)
     assert "handoff_modelo_abrir" in buttons(card)
     modal = await _open_from_card(r, card)
@@ -107,8 +101,8 @@ async def test_a_template_chosen_in_the_modal_reaches_the_customer(
 
 
 async def test_a_wrong_count_of_variables_keeps_the_modal_open(
-        start: Callable[..., Awaitable[SlackRig]], graph: FakeGraph) -> None:
-    r = await start()
+        ready: Callable[..., Awaitable[SlackRig]], graph: FakeGraph) -> None:
+    r = await ready()
     card = await _held(r)
     modal = await _open_from_card(r, card)
     status, answer = await r.signed(_submission(modal, "pedido_status|pt_BR", "Ana"))
@@ -127,8 +121,8 @@ async def test_a_wrong_count_of_variables_keeps_the_modal_open(
 
 
 async def test_slash_command_and_the_closed_window_hint_offer_it(
-        start: Callable[..., Awaitable[SlackRig]], graph: FakeGraph) -> None:
-    r = await start()
+        ready: Callable[..., Awaitable[SlackRig]], graph: FakeGraph) -> None:
+    r = await ready()
     card = await _held(r)
     status, _, _ = await r.command("/modelo", PHONE)
     assert status == 200

@@ -8,32 +8,15 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import pytest
-
-from bot.settings import Settings
 from tests.bot.slack.conftest import ANA, BRUNO, CHANNEL, PHONE, SlackRig
 from tests.bot.whatsapp.meta import envelope, status, value
-from tests.conftest import RELAY_SECRET, Running
+from tests.conftest import RELAY_SECRET
 from tests.fakes.graph import FakeGraph, meta_signature
 from tests.fakes.relay import FakeRelay
 from tests.fakes.slack import FakeSlack, Message
 from tests.wait import eventually
 
 APP_SECRET = "test_app_secret"
-
-
-@pytest.fixture
-def start(serve: Callable[..., Awaitable[Running]], slack_settings: Callable[..., Settings],
-          fake_slack: FakeSlack, graph: FakeGraph) -> Callable[..., Awaitable[SlackRig]]:
-    async def run(*, cloud: bool = True, **overrides: Any) -> SlackRig:
-        values: dict[str, Any] = {"whatsapp_app_secret": APP_SECRET}
-        if cloud:
-            values.update(whatsapp_access_token="EAAG-token", whatsapp_api_url=graph.url,
-                          whatsapp_phone_number_id="770000000000002")
-        r = SlackRig(await serve(slack_settings(**values, **overrides)), fake_slack)
-        await fake_slack.wait_for("auth.test")
-        return r
-    return run
 
 
 def reply(user: str, text: str, card: Message, ts: str, **extra: Any) -> dict[str, Any]:

@@ -9,27 +9,21 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from bot.settings import Settings
 from tests.bot.slack.conftest import ANA, CHANNEL, PHONE, SlackRig, card_json
-from tests.conftest import Running
 from tests.fakes.graph import FakeGraph
-from tests.fakes.slack import FakeSlack, Message
+from tests.fakes.slack import Message
 
 DAY = 24 * 3600
 
 
 @pytest.fixture
-def start(serve: Callable[..., Awaitable[Running]], slack_settings: Callable[..., Settings],
-          fake_slack: FakeSlack, graph: FakeGraph) -> Callable[..., Awaitable[SlackRig]]:
+def quick(start: Callable[..., Awaitable[SlackRig]]) -> Callable[..., Awaitable[SlackRig]]:
+    """The app with a monitor that looks every 50 ms and alerts at once."""
     async def run(**overrides: object) -> SlackRig:
-        settings = slack_settings(
-            whatsapp_access_token="EAAG-token", whatsapp_api_url=graph.url,
-            whatsapp_phone_number_id="770000000000002", handoff_monitor_interval_seconds=0.05,
-            handoff_paused_alert_seconds=0, handoff_idle_alert_seconds=0,
-            handoff_idle_release_seconds=0, **overrides)
-        r = SlackRig(await serve(settings), fake_slack)
-        await fake_slack.wait_for("auth.test")
-        return r
+        return await start(**{"handoff_monitor_interval_seconds": 0.05,
+                              "handoff_paused_alert_seconds": 0,
+                              "handoff_idle_alert_seconds": 0,
+                              "handoff_idle_release_seconds": 0, **overrides})
     return run
 
 
@@ -46,8 +40,8 @@ def _lines(r: SlackRig, card: Message, start: str) -> list[str]:
 
 
 async def test_the_card_says_when_the_window_closes_and_warns_once(
-        start: Callable[..., Awaitable[SlackRig]]) -> None:
-    r = await start(handoff_window_warning_seconds=DAY)  # "soon" is now, for the test
+        quick: Callable[..., Awaitable[SlackRig]]) -> None:
+    r = await quick(handoff_window_warning_seconds=DAY)  # "soon" is now, for the test
     card = await _taken(r)
     closes = int((await r.session()).last_customer_message or 0) + DAY
     assert f"fecha às <!date^{closes}^" in card_json(r.fake.messages[(CHANNEL, card.ts)])
@@ -59,8 +53,8 @@ async def test_the_card_says_when_the_window_closes_and_warns_once(
 
 
 async def test_after_the_window_closed_a_reply_is_not_sent(
-        start: Callable[..., Awaitable[SlackRig]], graph: FakeGraph) -> None:
-    r = await start(handoff_window_warning_seconds=0)
+        quick: Callable[..., Awaitable[SlackRig]], graph: FakeGraph) -> None:
+    r = await quick(handoff_window_warning_seconds=0)
     card = await _taken(r)
     r.manager.clock = lambda: time.time() + DAY + 60  # a day later, and the customer is silent
     await r.fake.until(lambda: "fechada" in card_json(r.fake.messages[(CHANNEL, card.ts)]))

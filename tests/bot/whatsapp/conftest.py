@@ -101,22 +101,6 @@ class WaApp:
             await self.runner.cleanup()
 
 
-@pytest.fixture
-async def agent() -> AsyncIterator[FakeAgent]:
-    fake = FakeAgent()
-    app = web.Application()
-    app.router.add_post("/agent", fake.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    fake.url = f"http://127.0.0.1:{runner.addresses[0][1]}/agent"
-    yield fake
-    if fake.hold is not None:
-        fake.hold.set()
-    await runner.cleanup()
-
-
 def cloud_settings(graph: FakeGraph, agent: FakeAgent, **overrides: Any) -> dict[str, Any]:
     return {"whatsapp_app_secret": APP_SECRET, "whatsapp_access_token": ACCESS_TOKEN,
             "whatsapp_phone_number_id": PHONE_NUMBER_ID, "whatsapp_api_url": graph.url,
