@@ -54,6 +54,18 @@ def delivery_key(body: dict[str, Any]) -> str | None:
     return None
 
 
+class OneLineUnhandled(logging.Filter):
+    """Bolt words a request no listener takes (an event the app does not use) as a warning
+    with a code sample; one info line with what it was says enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if not message.startswith("Unhandled request"):
+            return True
+        log.info("slack_unhandled", extra={"detail": message.split("\n", 1)[0][:300]})
+        return False
+
+
 def build_bolt(*, signing_secret: str, token: str, api_url: str, claims: Claims,
                background: Background, actions: SlackActions, home: HomeTab,
                bot: BotUser) -> AsyncApp:
@@ -65,8 +77,11 @@ def build_bolt(*, signing_secret: str, token: str, api_url: str, claims: Claims,
                                user_id=user_id, bot_token=token, bot_user_id=bot.user_id,
                                bot_id=bot.bot_id)
 
+    bolt_log = logging.getLogger("handoff.slack.bolt")
+    if not any(isinstance(f, OneLineUnhandled) for f in bolt_log.filters):
+        bolt_log.addFilter(OneLineUnhandled())
     bolt = AsyncApp(
-        name="handoff", logger=logging.getLogger("handoff.slack.bolt"),
+        name="handoff", logger=bolt_log,
         signing_secret=signing_secret, authorize=authorize,
         client=AsyncWebClient(base_url=api_url, retry_handlers=[]),
         # The endpoint verifies the signature before anything parses the body.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from urllib.parse import urlencode
 
@@ -115,12 +116,18 @@ async def test_unreadable_bodies_are_400(slack: SlackRig, body: bytes) -> None:
     assert status == 400 and "error" in json.loads(text)
 
 
-async def test_a_request_the_app_does_not_use_is_acknowledged(slack: SlackRig) -> None:
-    """Slack may send kinds of requests the app has no use for: never called invalid."""
+async def test_a_request_the_app_does_not_use_is_acknowledged(
+        slack: SlackRig, caplog: pytest.LogCaptureFixture) -> None:
+    """Slack may send kinds of requests the app has no use for: never called invalid, and
+    logged as one info line (not Bolt's warning with a code sample)."""
+    caplog.set_level(logging.INFO)
     for payload in ({"type": "something_new"}, {"type": "shortcut", "callback_id": "x"}):
         body = form_payload(payload)
         status, _ = await slack.post(body, signed_headers(SECRET, body))
         assert status == 200
+    unhandled = [r for r in caplog.records if r.getMessage() == "slack_unhandled"]
+    assert len(unhandled) == 2 and all(r.levelno == logging.INFO for r in unhandled)
+    assert not [r for r in caplog.records if "Unhandled request" in r.getMessage()]
     body = form_payload({"type": "block_suggestion", "action_id": "x", "value": "a"})
     status, text = await slack.post(body, signed_headers(SECRET, body))
     assert status == 200 and json.loads(text) == {"options": []}
