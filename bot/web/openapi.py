@@ -69,7 +69,9 @@ SCHEMAS: dict[str, Schema] = {
         "type": "object",
         "required": ["status", "store"],
         "properties": {"status": {"type": "string", "enum": ["ok", "unavailable"]},
-                       "store": {"type": "string", "enum": ["memory", "redis"]}},
+                       "store": {"type": "string", "enum": ["memory", "redis"]},
+                       "error": {"type": "string",
+                                 "description": "Why, in pt-BR, when unavailable."}},
         "additionalProperties": False,
     },
     "Session": {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from bot.web import texts
 from bot.web.keys import BACKEND, METRICS
 from handoff.store import StoreUnavailable
 
@@ -17,7 +18,8 @@ async def healthz(request: web.Request) -> web.Response:
     try:
         await store.ping()
     except StoreUnavailable:
-        return web.json_response({"status": "unavailable", "store": store.kind}, status=503)
+        return web.json_response({"status": "unavailable", "store": store.kind,
+                                  "error": texts.ERR_STORE}, status=503)
     return web.json_response({"status": "ok", "store": store.kind})
 
 

@@ -54,7 +54,9 @@ def test_redis_down_is_503_fast_then_recovers(own_redis: RedisServer) -> None:
         for _ in range(3):
             started = time.monotonic()
             assert post(svc, "5531999999999", "oi de novo", "m2") == 503
-            assert svc.request("GET", "/healthz")[0] == 503
+            assert svc.request("GET", "/healthz") == (503, {
+                "status": "unavailable", "store": "redis",
+                "error": "Armazenamento indisponível; tente novamente."})
             assert svc.request("GET", "/sessions/active")[0] == 503
             assert time.monotonic() - started < 5, "no hang while Redis is down"
         own_redis.start()
