@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import logging
 import sys
@@ -12,6 +11,7 @@ from pydantic import ValidationError
 
 from bot import logs
 from bot.app import create_app
+from bot.cli import Parser
 from bot.settings import Settings
 from bot.web import texts as web_texts
 from handoff.hours import BadSchedule
@@ -29,9 +29,9 @@ def is_loopback(host: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bot", description="handoff service")
-    parser.add_argument("--host", help="listen address (HOST)")
-    parser.add_argument("--port", type=int, help="listen port (PORT)")
+    parser = Parser(prog="python -m bot", description=web_texts.SERVE_DESCRIPTION)
+    parser.add_argument("--host", help=web_texts.SERVE_HOST_HELP)
+    parser.add_argument("--port", type=int, help=web_texts.SERVE_PORT_HELP)
     args = parser.parse_args(argv)
     try:
         settings = Settings()

@@ -32,3 +32,7 @@ ERR_MEDIA_LINK = "Link de arquivo inválido ou expirado."
 ERR_MEDIA_UPSTREAM = "Não foi possível buscar o arquivo no Slack agora; tente de novo."
 ERR_MEDIA_URL = "media.url deve ser um endereço http(s) do arquivo."
 BAD_SETTINGS = "Configuração inválida: {reason}"
+SERVE_DESCRIPTION = ("Serve o handoff: webhooks do WhatsApp, Slack, API REST, painel e métricas, "
+                     "configurado pelo ambiente (ou um arquivo .env).")
+SERVE_HOST_HELP = "endereço em que escuta (HOST; padrão 127.0.0.1)"
+SERVE_PORT_HELP = "porta em que escuta (PORT; padrão 8000)"

@@ -29,6 +29,23 @@ async def test_refuses_open_host_without_token() -> None:
     assert "HANDOFF_API_TOKEN" in err.decode()
 
 
+async def _bot(*args: str) -> tuple[int | None, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, env=_env(),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_its_help_and_usage_errors_are_in_portuguese() -> None:
+    code, out, _ = await _bot("--help")
+    assert code == 0 and out.startswith("uso: python -m bot")
+    assert "--port PORT  porta em que escuta (PORT; padrão 8000)" in out
+    code, _, err = await _bot("--port", "x")
+    assert code == 2 and err.startswith("uso: python -m bot")
+    assert "erro: argumento --port: valor inválido (int): 'x'" in err
+
+
 async def test_serves_logs_json_without_secrets_and_stops_on_sigterm() -> None:
     port = free_port()
     proc = await asyncio.create_subprocess_exec(
