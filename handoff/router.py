@@ -102,10 +102,12 @@ class Router:
                      reason: OfferReason, episode: float, holder: str | None) -> Offer | None:
         """Offer `session` to the best attendant left; the book has the last word (another
         process may have offered it, or filled the attendant, meanwhile)."""
+        loads = {a.id: queue.load(a.id) for a in team}
+        if pick(team, loads, self.limit, exclude={holder} if holder else ()) is None:
+            return None  # nobody free at all: no need to ask who was passed over
         passed = await self.book.tried(session.phone, episode)
         if holder:
             passed.add(holder)
-        loads = {a.id: queue.load(a.id) for a in team}
         while True:
             who = pick(team, loads, self.limit, prefer=last_served(session), exclude=passed)
             if who is None:
