@@ -1,5 +1,6 @@
 // The attendants' page: polls GET /sessions/active every 3 s and acts through the REST API;
-// a click on a conversation opens its panel, which polls GET /session/{phone}/messages too.
+// GET /queue comes with each poll (places, offers, the team's load, opening hours). A click on
+// a conversation opens its panel, which polls GET /session/{phone}/messages too.
 // Plain modern JavaScript, no build step. Every server string reaches the page through
 // textContent, never parsed as HTML, so a customer's name or text can not inject markup.
 "use strict";
@@ -77,6 +78,33 @@ const TEXTS = {
     sticker: "figurinha", file: "arquivo",
   },
   emptyText: "(sem texto)",
+  // Routing (GET /queue): the queue, offers, the team and opening hours.
+  place: (n) => `${n}º da fila`,
+  closedTag: "fora do horário",
+  offered: (who) => `Oferecida a ${who}`,
+  offeredSilent: (who) => `Sem resposta do atendente: oferecida a ${who}`,
+  expiresIn: (d) => `expira em ${d}`,
+  closed: (when) => (when
+    ? `Fora do horário de atendimento — voltamos ${when}`
+    : "Fora do horário de atendimento"),
+  back: {
+    today: (time) => `hoje às ${time}`,
+    tomorrow: (time) => `amanhã às ${time}`,
+    weekday: (day, weekend, time) => `${weekend ? "no" : "na"} ${day} às ${time}`,
+    date: (date, time) => `em ${date} às ${time}`,
+  },
+  team: "Equipe",
+  load: (held, offered, max) => {
+    const count = max === null ? `${held}` : `${held}/${max}`;
+    if (!offered) return count;
+    return `${count} (+${offered} ${offered === 1 ? "oferecida" : "oferecidas"})`;
+  },
+  loadTitle: (held, offered, max) => [
+    `${held} ${held === 1 ? "conversa" : "conversas"} em atendimento`,
+    offered ? `${offered} ${offered === 1 ? "oferecida" : "oferecidas"}` : "",
+    max === null ? "" : `limite de ${max}`,
+  ].filter(Boolean).join(", "),
+  presence: { true: "no Slack", false: "ausente" },
 };
 
 const ICONS = { agent: "🤖", human: "👤", paused: "⏸️" };
@@ -92,6 +120,7 @@ const state = {
   sessions: [],
   notes: new Map(), // phone -> {text, kind, until}
   busy: new Set(), // phones with an action in flight
+  queue: null, // routing from GET /queue, as readQueue() keeps it; null when not known
   clockOffset: 0, // server clock minus ours, from the Date header
   blocked: false, // waiting for a token
   loaded: false, // the list came from the server at least once since the last 401
@@ -125,7 +154,8 @@ class AuthError extends Error {}
 
 // --- talking to the server -------------------------------------------------------------
 
-async function api(method, path, body) {
+// `quiet`: a 401 is only returned, not asked about (the list's own call does that).
+async function api(method, path, body, { quiet = false } = {}) {
   const headers = { Accept: "application/json" };
   if (state.token) headers.Authorization = `Bearer ${state.token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -135,7 +165,7 @@ async function api(method, path, body) {
   });
   const date = Date.parse(resp.headers.get("Date") || "");
   if (!Number.isNaN(date)) state.clockOffset = date - Date.now();
-  if (resp.status === 401) {
+  if (resp.status === 401 && !quiet) {
     askToken(state.token ? TEXTS.tokenRejected : TEXTS.tokenNeeded);
     throw new AuthError();
   }
@@ -152,9 +182,11 @@ async function refresh() {
   if (!state.attendant || state.blocked || state.loading) return;
   state.loading = true;
   try {
+    const routing = loadQueue(); // alongside the list; it never fails
     const { status, data } = await api("GET", "/sessions/active");
     if (status !== 200 || !data || !Array.isArray(data.sessions)) throw new Error(String(status));
     state.sessions = data.sessions;
+    state.queue = await routing;
     state.loaded = true;
     showBanner(null);
     setStatus(TEXTS.updatedAt(new Date().toLocaleTimeString("pt-BR")), false);
@@ -164,6 +196,62 @@ async function refresh() {
   } finally {
     state.loading = false;
   }
+}
+
+// Routing is extra: when GET /queue fails (or the server has none) it is left out, quietly.
+async function loadQueue() {
+  try {
+    const { status, data } = await api("GET", "/queue", undefined, { quiet: true });
+    return status === 200 ? readQueue(data) : null;
+  } catch {
+    return null;
+  }
+}
+
+// What the page uses of GET /queue; anything malformed from the server is skipped.
+function readQueue(data) {
+  if (!data || !Array.isArray(data.waiting) || !Array.isArray(data.attendants)) return null;
+  const waiting = new Map();
+  for (const w of data.waiting) {
+    if (!w || typeof w.phone !== "string" || !Number.isInteger(w.place)) continue;
+    const offer = w.offer && typeof w.offer.attendant === "string" ? w.offer : null;
+    waiting.set(w.phone, {
+      place: w.place,
+      offer: offer && {
+        attendant: offer.attendant,
+        silent: offer.reason === "silent",
+        expires: parseUtc(typeof offer.expires_at === "string" ? offer.expires_at : null),
+      },
+    });
+  }
+  // A silent holder's conversation on offer to someone else shows on its held card.
+  for (const o of Array.isArray(data.offers) ? data.offers : []) {
+    if (!o || typeof o.phone !== "string" || typeof o.attendant !== "string") continue;
+    if (o.reason !== "silent" || waiting.has(o.phone)) continue;
+    waiting.set(o.phone, {
+      place: null,
+      offer: {
+        attendant: o.attendant,
+        silent: true,
+        expires: parseUtc(typeof o.expires_at === "string" ? o.expires_at : null),
+      },
+    });
+  }
+  const count = (n) => (Number.isInteger(n) && n > 0 ? n : 0);
+  return {
+    open: data.open !== false,
+    opensAt: parseUtc(typeof data.opens_at === "string" ? data.opens_at : null),
+    max: Number.isInteger(data.max_conversations) ? data.max_conversations : null,
+    waiting, // phone -> {place (null: held, a silent offer), offer}
+    team: data.attendants
+      .filter((a) => a && typeof a.attendant === "string")
+      .map((a) => ({
+        id: a.attendant,
+        held: count(a.holding),
+        offered: count(a.offered),
+        present: typeof a.present === "boolean" ? a.present : null,
+      })),
+  };
 }
 
 async function act(phone, action) {
@@ -205,6 +293,8 @@ const serverNow = () => Date.now() + state.clockOffset;
 // Since when the customer waits for an answer from a person; null when nobody owes one.
 function waitingSince(s) {
   if (s.mode === "agent") return null;
+  // Waiting for a person: since asking, however often they write meanwhile (the queue's order).
+  if (s.mode === "paused") return parseUtc(s.paused_at) ?? parseUtc(s.last_customer_message);
   const customer = parseUtc(s.last_customer_message);
   if (customer === null) return s.mode === "paused" ? parseUtc(s.paused_at) : null;
   const human = parseUtc(s.last_human_message);
@@ -230,12 +320,33 @@ function urgency(ms) {
   return "fresh";
 }
 
+// When the team is back, as the customer is told: "amanhã às 08:00", "na segunda-feira às
+// 08:00"; in this browser's time zone.
+function whenBack(ms) {
+  const at = new Date(ms);
+  const now = new Date(serverNow());
+  const time = at.toLocaleTimeString("pt-BR", { hour: "2-digit", minute: "2-digit" });
+  const midnight = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  const days = Math.round((midnight(at) - midnight(now)) / 86400000);
+  if (days <= 0) return TEXTS.back.today(time);
+  if (days === 1) return TEXTS.back.tomorrow(time);
+  if (days < 7) {
+    const day = new Intl.DateTimeFormat("pt-BR", { weekday: "long" }).format(at);
+    return TEXTS.back.weekday(day, at.getDay() === 0 || at.getDay() === 6, time);
+  }
+  return TEXTS.back.date(at.toLocaleDateString("pt-BR", { day: "2-digit", month: "2-digit" }),
+    time);
+}
+
 function tick() {
   const now = serverNow();
   for (const node of document.querySelectorAll(".wait[data-since]")) {
     const waited = now - Number(node.dataset.since);
     node.textContent = TEXTS.waiting(duration(waited));
     node.dataset.urgency = urgency(waited);
+  }
+  for (const node of document.querySelectorAll(".expires[data-until]")) {
+    node.textContent = TEXTS.expiresIn(duration(Number(node.dataset.until) - now));
   }
   let expired = false;
   for (const [phone, n] of state.notes) {
@@ -264,7 +375,7 @@ function displayName(s) {
 // Waiting customers first, the longest wait on top; the rest keep the server's order.
 function ordered(sessions) {
   return sessions
-    .map((s, i) => ({ s, i, since: waitingSince(s) }))
+    .map((s, i) => ({ s, i, since: waitingSince(s), route: routeOf(s.phone) }))
     .sort((a, b) => {
       if ((a.since === null) !== (b.since === null)) return a.since === null ? 1 : -1;
       if (a.since !== null && a.since !== b.since) return a.since - b.since;
@@ -272,7 +383,14 @@ function ordered(sessions) {
     });
 }
 
-function buildCard({ s, since }, signature) {
+// A waiting customer's place, whom it is on offer to, and whether the team is closed.
+function routeOf(phone) {
+  const q = state.queue;
+  const w = q && q.waiting.get(phone);
+  return w ? { ...w, closed: !q.open } : null;
+}
+
+function buildCard({ s, since, route }, signature) {
   const me = state.attendant;
   const mine = s.mode === "human" && s.human_attendant === me;
   const li = el("li", `card mode-${s.mode}`);
@@ -329,7 +447,12 @@ function buildCard({ s, since }, signature) {
 
   const meta = el("div", "meta");
   meta.append(holder, wait);
-  li.append(icon, who, meta, text, actions);
+  li.append(icon, who, meta);
+  if (route) {
+    li.classList.add("routed");
+    li.append(routeLine(route));
+  }
+  li.append(text, actions);
   const n = state.notes.get(s.phone);
   if (n) {
     const p = el("p", `note note-${n.kind}`, n.text);
@@ -337,6 +460,27 @@ function buildCard({ s, since }, signature) {
     li.append(p);
   }
   return li;
+}
+
+// "1º da fila", "fora do horário", "Oferecida a … · expira em 42 s".
+function routeLine({ place, offer, closed }) {
+  const line = el("p", "route");
+  if (place !== null) {
+    line.append(el("span", "place", TEXTS.place(place)));
+    if (closed) line.append(el("span", "off-hours", TEXTS.closedTag));
+  }
+  if (offer) {
+    const who = (offer.silent ? TEXTS.offeredSilent : TEXTS.offered)(offer.attendant);
+    const span = el("span", "offer", who);
+    if (offer.expires !== null) {
+      // Counted down by tick().
+      const left = el("span", "expires", TEXTS.expiresIn(duration(offer.expires - serverNow())));
+      left.dataset.until = String(offer.expires);
+      span.append(" · ", left);
+    }
+    line.append(span);
+  }
+  return line;
 }
 
 function actionButton(phone, action, label, busy) {
@@ -358,7 +502,7 @@ function render() {
   const old = new Map([...list.children].map((li) => [li.dataset.phone, li]));
   const nodes = rows.map((row) => {
     const n = state.notes.get(row.s.phone);
-    const sig = JSON.stringify([row.s, state.attendant, state.busy.has(row.s.phone),
+    const sig = JSON.stringify([row.s, row.route, state.attendant, state.busy.has(row.s.phone),
       n ? [n.text, n.kind] : null, conv.phone === row.s.phone]);
     const prev = old.get(row.s.phone);
     return prev && prev.dataset.sig === sig ? prev : buildCard(row, sig);
@@ -369,6 +513,7 @@ function render() {
   while (list.children.length > nodes.length) list.lastElementChild.remove();
 
   $("empty").hidden = !state.loaded || nodes.length > 0;
+  renderRouting();
   renderConversationHead();
   if (!state.loaded) {
     $("summary").textContent = "";
@@ -377,6 +522,41 @@ function render() {
   const count = (m) => state.sessions.filter((s) => s.mode === m).length;
   const waiting = rows.filter((r) => r.since !== null).length;
   $("summary").textContent = TEXTS.summary(waiting, count("human"), count("agent"));
+}
+
+// The closed-hours banner and the team's load, from GET /queue.
+function renderRouting() {
+  const q = state.loaded ? state.queue : null;
+  const hours = $("hours");
+  const closed = q && !q.open ? TEXTS.closed(q.opensAt === null ? "" : whenBack(q.opensAt)) : "";
+  if (hours.textContent !== closed) hours.textContent = closed;
+  hours.hidden = !closed;
+
+  const team = q ? q.team : [];
+  const section = $("team");
+  section.hidden = team.length === 0;
+  const sig = JSON.stringify([team, q && q.max, state.attendant]);
+  if (section.dataset.sig === sig) return;
+  section.dataset.sig = sig;
+  $("team-list").replaceChildren(...team.map((a) => memberItem(a, q.max)));
+}
+
+// "ana@empresa.com — 2/5 (+1 oferecida)", with a dot when Slack says whether they are there.
+function memberItem({ id, held, offered, present }, max) {
+  const li = el("li", "member");
+  if (max !== null && held + offered >= max) li.classList.add("full");
+  if (present !== null) {
+    li.dataset.present = String(present);
+    const dot = el("span", "dot");
+    dot.setAttribute("aria-hidden", "true");
+    li.append(dot);
+  }
+  const load = el("span", "member-load", TEXTS.load(held, offered, max));
+  load.title = TEXTS.loadTitle(held, offered, max);
+  li.append(el("span", "member-name", id), " — ", load);
+  if (present !== null) li.append(el("span", "presence", TEXTS.presence[present]));
+  if (id === state.attendant) li.append(el("span", "tag", TEXTS.you));
+  return li;
 }
 
 function setStatus(text, isError) {
@@ -750,6 +930,7 @@ function askToken(reason) {
   // What was shown came with a token the server no longer takes: hide it until a good one.
   state.loaded = false;
   state.sessions = [];
+  state.queue = null;
   resetConversation();
   render();
   state.token = "";

@@ -106,7 +106,7 @@ SCHEMAS: dict[str, Schema] = {
         "description": "Routing now: who waits (place 1 waited longest), what is on offer to "
                        "whom, each attendant's load, and whether the team is open.",
         "required": ["assignment", "open", "opens_at", "max_conversations", "waiting",
-                     "attendants"],
+                     "offers", "attendants"],
         "properties": {
             "assignment": {"type": "string", "enum": ["channel", "offer"]},
             "open": {"type": "boolean"},
@@ -131,6 +131,20 @@ SCHEMAS: dict[str, Schema] = {
                             "expires_at": {"type": "string", "format": "date-time"},
                             "reason": {"type": "string", "enum": ["waiting", "silent"]}},
                         "additionalProperties": False}]}},
+                "additionalProperties": False}},
+            "offers": {"type": "array", "description": "Every open offer, oldest first: a "
+                       "waiting customer's, or a silent holder's conversation (`holder`).",
+                       "items": {
+                "type": "object",
+                "required": ["phone", "attendant", "offered_at", "expires_at", "reason",
+                             "holder"],
+                "properties": {
+                    "phone": {"type": "string"},
+                    "attendant": {"type": "string"},
+                    "offered_at": {"type": "string", "format": "date-time"},
+                    "expires_at": {"type": "string", "format": "date-time"},
+                    "reason": {"type": "string", "enum": ["waiting", "silent"]},
+                    "holder": {"type": ["string", "null"]}},
                 "additionalProperties": False}},
             "attendants": {"type": "array", "items": {
                 "type": "object",

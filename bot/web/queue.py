@@ -1,5 +1,6 @@
 """`GET /queue`: routing as a support lead watches it — who waits and in which place, what is
-on offer to whom, how loaded each attendant is, and whether the team is open."""
+on offer to whom (a silent holder's conversation too), how loaded each attendant is, and
+whether the team is open."""
 
 from __future__ import annotations
 
@@ -20,6 +21,11 @@ def _offer(offer: Offer | None) -> dict[str, Any] | None:
         return None
     return {"attendant": offer.attendant, "offered_at": iso(offer.at),
             "expires_at": iso(offer.expires), "reason": offer.reason.value}
+
+
+def _any_offer(offer: Offer) -> dict[str, Any]:
+    """An offer of any conversation, a silent holder's included."""
+    return {"phone": offer.phone, **(_offer(offer) or {}), "holder": offer.holder}
 
 
 @routes.get("/queue")
@@ -45,6 +51,7 @@ async def queue(request: web.Request) -> web.Response:
         "waiting": [{"phone": s.phone, "name": s.profile_name, "place": n,
                      "waiting_since": iso(s.paused_at), "offer": _offer(q.offers.get(s.phone))}
                     for n, s in enumerate(q.waiting, start=1)],
+        "offers": [_any_offer(o) for o in sorted(q.offers.values(), key=lambda o: o.at)],
         "attendants": [{"attendant": a, "holding": held.get(a, 0),
                         "offered": sum(o.attendant == a for o in q.offers.values()),
                         "present": present.get(a)} for a in names],

@@ -7,16 +7,21 @@ screenshot (`docs/dashboard.png`) is taken by the conversation panel's test.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.settings import Settings
-from handoff.model import Mode, Source
+from bot.whatsapp.texts import when_back
+from handoff.model import Mode, Source, iso
+from tests.bot.test_hours import CLOSED
 from tests.conftest import Running
 
 CHROMIUM = "/usr/bin/chromium"
@@ -77,8 +82,9 @@ def test_the_script_never_writes_markup() -> None:
 
 # --- in a browser ------------------------------------------------------------------------
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Any]:
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Any]:
+    """Headless Chromium through Playwright (the `browser` fixture here and elsewhere)."""
     if not HAVE_CHROMIUM:
         pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium package")
     from playwright.async_api import async_playwright, expect
@@ -89,6 +95,12 @@ async def browser() -> AsyncIterator[Any]:
         b = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         await b.close()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Any]:
+    async with chromium() as b:
+        yield b
 
 
 async def _customer(running: Running, phone: str, text: str,
@@ -454,3 +466,138 @@ async def test_the_panel_shows_dates_and_says_when_it_can_not_load(running: Runn
     await expect(_messages(page)).to_have_count(2)
     await expect(state).to_be_hidden()
 
+
+# --- routing (GET /queue) --------------------------------------------------------------------
+
+def _places(page: Any, phones: list[str]) -> list[Any]:
+    return [_row(page, phone).locator(".route .place") for phone in phones]
+
+
+@needs_chromium
+async def test_waiting_customers_show_their_place_and_the_team_its_load(
+        running: Running, browser: Any) -> None:
+    from playwright.async_api import expect
+
+    phones = [WAITING, OTHER, "5541966665555"]
+    for phone in phones:
+        await _customer(running, phone, "Quero falar com um atendente")
+    await _customer(running, CHATTING, "Vocês entregam em Campinas?")
+    ctx = await browser.new_context(viewport={"width": 1240, "height": 600}, locale="pt-BR")
+    page = await ctx.new_page()
+    await page.goto(f"{running.url}/dashboard?attendant={ANA}")
+
+    # Oldest first: each waiting card says its place; the bot's conversation has none.
+    for place, n in zip(_places(page, phones), ("1º", "2º", "3º"), strict=True):
+        await expect(place).to_have_text(f"{n} da fila")
+    await expect(_row(page, CHATTING).locator(".route")).to_have_count(0)
+    # Nobody holds anything yet, and no team is known without Slack: no "Equipe".
+    team = page.get_by_role("region", name="Equipe")
+    await expect(team).to_be_hidden()
+    await expect(page.locator("#hours")).to_be_hidden()
+
+    # Ana takes the first: the others move up, and her load shows (no limit without offers).
+    await _row(page, WAITING).get_by_role("button", name="Assumir").click()
+    await expect(_row(page, WAITING).locator(".route")).to_have_count(0)
+    for place, n in zip(_places(page, phones[1:]), ("1º", "2º"), strict=True):
+        await expect(place).to_have_text(f"{n} da fila")
+    await expect(team).to_be_visible()
+    await expect(team.get_by_role("listitem")).to_have_count(1)
+    await expect(team.get_by_role("listitem")).to_contain_text(f"{ANA} — 1")
+    await expect(team.locator(".dot, .presence")).to_have_count(0)  # presence unknown here
+    await expect(team.locator(".tag")).to_have_text("você")
+
+
+@needs_chromium
+async def test_out_of_hours_a_banner_says_when_the_team_is_back(
+        serve: Callable[..., Awaitable[Running]], make_settings: Callable[..., Settings],
+        browser: Any, tmp_path: Path) -> None:
+    from playwright.async_api import expect
+
+    running = await serve(make_settings(handoff_business_hours=CLOSED))
+    await _customer(running, WAITING, "Quero falar com um atendente",
+                    metadata={"profile_name": "Maria Souza"})
+    status, queue = await running.json("GET", "/queue")
+    assert status == 200 and queue["open"] is False
+    opens = datetime.fromisoformat(queue["opens_at"])  # in the team's zone, São Paulo's
+    back = when_back(opens, datetime.now(opens.tzinfo))
+
+    # On a phone, where the card stacks its lines.
+    ctx = await browser.new_context(viewport={"width": 390, "height": 760}, locale="pt-BR",
+                                    timezone_id="America/Sao_Paulo", is_mobile=True,
+                                    has_touch=True)
+    page = await ctx.new_page()
+    await page.goto(f"{running.url}/dashboard?attendant={ANA}")
+    hours = page.locator("#hours")
+    await expect(hours).to_have_text(f"Fora do horário de atendimento — voltamos {back}")
+    assert "às 12:00" in back
+    await expect(_row(page, WAITING).locator(".route .place")).to_have_text("1º da fila")
+    await expect(_row(page, WAITING).locator(".route .off-hours")).to_have_text("fora do horário")
+    # Not an error: the connection banner stays hidden.
+    await expect(page.locator("#banner")).to_be_hidden()
+    await page.screenshot(path=str(tmp_path / "dashboard-closed.png"))
+
+
+@needs_chromium
+async def test_routing_is_shown_as_text_and_a_failing_queue_leaves_the_list(
+        running: Running, browser: Any) -> None:
+    from playwright.async_api import expect
+
+    await _customer(running, WAITING, "Quero falar com um atendente",
+                    metadata={"profile_name": "Maria Souza"})
+    await _customer(running, OTHER, "Quero falar com um atendente")
+    ctx = await browser.new_context(viewport={"width": 1240, "height": 600}, locale="pt-BR")
+    page = await ctx.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: dialogs.append(d.message))
+
+    # A queue as a server with offers might answer, with hostile names in it.
+    soon = iso(running.manager.clock() + 42)
+    body = {"assignment": "offer", "open": True, "opens_at": None, "max_conversations": 2,
+            "waiting": [
+                {"phone": WAITING, "name": HOSTILE, "place": 1, "waiting_since": None,
+                 "offer": {"attendant": HOSTILE, "offered_at": soon, "expires_at": soon,
+                           "reason": "silent"}},
+                {"phone": OTHER, "name": None, "place": 2, "waiting_since": None,
+                 "offer": None}],
+            "attendants": [
+                {"attendant": SCRIPT, "holding": 2, "offered": 1, "present": True},
+                {"attendant": BIA, "holding": 0, "offered": 0, "present": False}]}
+    answer = {"status": 200, "body": json.dumps(body)}
+
+    async def fake(route: Any) -> None:
+        await route.fulfill(status=answer["status"], content_type="application/json",
+                            body=answer["body"])
+
+    await page.route("**/queue", fake)
+    await page.goto(f"{running.url}/dashboard?attendant={ANA}")
+    offer = _row(page, WAITING).locator(".route .offer")
+    await expect(offer).to_contain_text(f"Sem resposta do atendente: oferecida a {HOSTILE} · ")
+    await expect(offer.locator(".expires")).to_have_text(re.compile(r"expira em \d+ s"))
+    await expect(_row(page, OTHER).locator(".route .offer")).to_have_count(0)
+    members = page.get_by_role("region", name="Equipe").get_by_role("listitem")
+    await expect(members).to_have_count(2)
+    await expect(members.nth(0)).to_contain_text(f"{SCRIPT} — 2/2 (+1 oferecida)")
+    await expect(members.nth(0).locator(".presence")).to_have_text("no Slack")
+    await expect(members.nth(1)).to_contain_text(f"{BIA} — 0/2")
+    await expect(members.nth(1).locator(".presence")).to_have_text("ausente")
+    assert await page.locator("main script, main img").count() == 0
+    assert await page.evaluate("document.body.dataset.pwned") is None
+
+    # The queue fails (or this server has none): routing goes, quietly; the list stays.
+    answer.update(status=500, body="oops")
+    await expect(page.locator(".route")).to_have_count(0)
+    await expect(page.get_by_role("region", name="Equipe")).to_be_hidden()
+    await expect(page.locator("li.card")).to_have_count(2)
+    await expect(page.locator("#status")).to_contain_text("Atualizado às")
+    await expect(page.locator("#status")).not_to_have_class(re.compile(r"\berror\b"))
+    await expect(page.locator("#banner")).to_be_hidden()
+    # A 401 on the queue alone does not ask for a token (the list's own call does that).
+    answer.update(status=401, body='{"error": "não autorizado"}')
+    await page.wait_for_timeout(3500)
+    await expect(page.locator("dialog#ask-token")).to_be_hidden()
+    await expect(page.locator("li.card")).to_have_count(2)
+    assert dialogs == []
+
+    await page.unroute("**/queue")
+    await expect(_row(page, WAITING).locator(".route .place")).to_have_text("1º da fila")
+    await expect(_row(page, OTHER).locator(".route .place")).to_have_text("2º da fila")
