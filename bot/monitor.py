@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
@@ -59,29 +59,12 @@ class Monitor:
                                      settings.handoff_window_warning_seconds)
 
     async def run(self) -> None:
-        interval = self.settings.handoff_monitor_interval_seconds
-        while True:
-            try:
-                await self.tick()
-            except StoreUnavailable as exc:
-                log.warning("monitor_store_unavailable", extra={"error": str(exc)})
-            except Exception:
-                log.exception("monitor_failed")
-            raise_if_cancelled()
-            await asyncio.sleep(interval)
+        await _every(self.settings.handoff_monitor_interval_seconds, self.tick, "monitor")
 
     async def route(self) -> None:
         """Offers, every second (they last about a minute: ten seconds late is too late)."""
         assert self.router is not None
-        while True:
-            try:
-                await self.router.tick()
-            except StoreUnavailable as exc:
-                log.warning("routing_store_unavailable", extra={"error": str(exc)})
-            except Exception:
-                log.exception("routing_failed")
-            raise_if_cancelled()
-            await asyncio.sleep(ROUTE_INTERVAL)
+        await _every(ROUTE_INTERVAL, self.router.tick, "routing")
 
     async def tick(self) -> list[Alert]:
         """One look at every waiting and held session; returns the alerts raised."""
@@ -144,6 +127,19 @@ class Monitor:
             return await self.manager.emit_once(s.phone, claim, event)
         return await self.manager.record(s.phone, line, actor, Source.MONITOR, [event],
                                          claim=claim)
+
+
+async def _every(interval: float, work: Callable[[], Awaitable[object]], what: str) -> None:
+    """`work()` every `interval` seconds until cancelled; a failure is logged, not fatal."""
+    while True:
+        try:
+            await work()
+        except StoreUnavailable as exc:
+            log.warning(f"{what}_store_unavailable", extra={"error": str(exc)})
+        except Exception:
+            log.exception(f"{what}_failed")
+        raise_if_cancelled()
+        await asyncio.sleep(interval)
 
 
 MONITOR = web.AppKey("monitor", Monitor)
