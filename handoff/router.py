@@ -46,6 +46,8 @@ class Router:
         self.hours = hours
         #: The team as last seen by this process (shown beside the loads).
         self.team: list[Attendant] = []
+        #: When this process last offered each attendant a conversation (ties go round).
+        self.last_offered: dict[str, float] = {}
 
     async def tick(self) -> list[Offer]:
         """Close offers that expired or whose conversation moved on; offer the waiting,
@@ -109,7 +111,8 @@ class Router:
         if holder:
             passed.add(holder)
         while True:
-            who = pick(team, loads, self.limit, prefer=last_served(session), exclude=passed)
+            who = pick(team, loads, self.limit, prefer=last_served(session), exclude=passed,
+                       last_offered=self.last_offered)
             if who is None:
                 return None
             now = self.manager.clock()
@@ -119,6 +122,7 @@ class Router:
                 log.info("offered", extra={"phone": session.phone, "attendant": who,
                                            "reason": reason.value})
                 queue.offers[session.phone] = offer
+                self.last_offered[who] = now
                 return offer
             if made in (Made.BUSY, Made.MOVED):
                 return None

@@ -97,14 +97,17 @@ def last_served(session: Session) -> str | None:
 
 
 def pick(attendants: Sequence[Attendant], loads: Mapping[str, int], limit: int, *,
-         prefer: str | None = None, exclude: Collection[str] = ()) -> str | None:
+         prefer: str | None = None, exclude: Collection[str] = (),
+         last_offered: Mapping[str, float] | None = None) -> str | None:
     """Who gets the offer: someone present, under the limit and not passed over already;
-    whoever served the customer last, else whoever holds fewest (the team's order breaks
-    ties). None when nobody is available."""
+    whoever served the customer last, else whoever holds fewest; between equals, whoever was
+    offered one longest ago (then the team's order), so the work goes round. None when nobody
+    is available."""
     free = [a for a in attendants
             if a.present and a.id not in exclude and loads.get(a.id, 0) < limit]
     if not free:
         return None
     if prefer is not None and any(a.id == prefer for a in free):
         return prefer
-    return min(free, key=lambda a: loads.get(a.id, 0)).id
+    since = last_offered or {}
+    return min(free, key=lambda a: (loads.get(a.id, 0), since.get(a.id, 0.0))).id

@@ -78,6 +78,22 @@ def test_pick_prefers_present_under_limit_last_served_then_fewest() -> None:
     assert pick(team, loads, 5, exclude={"caio"}) == "ana"
     assert pick(team, loads, 2, exclude={"caio"}) is None
     assert pick([Attendant("x", True), Attendant("y", True)], {}, 5) == "x"  # team order
+    assert pick([Attendant("x", True), Attendant("y", True)], {}, 5,
+                last_offered={"x": 10.0}) == "y"  # between equals, the work goes round
+
+
+async def test_between_equals_the_offers_go_round(manager: SessionManager, clock: Clock) -> None:
+    r = router(manager, Team(ana=True, bia=True, caio=True))
+    taken = []
+    for n in range(6):
+        phone = f"553199999{n:04d}"
+        await waiting(manager, clock, phone)
+        (offer,) = await r.tick()
+        answered = await manager.answer_offer(phone, offer.at, offer.attendant, True)
+        assert answered.outcome is OfferOutcome.ACCEPTED
+        await manager.release(phone, offer.attendant)  # everyone back to holding none
+        taken.append(offer.attendant.split("@")[0])
+    assert taken == ["ana", "bia", "caio", "ana", "bia", "caio"]
 
 
 async def test_three_attendants_of_different_loads_and_presence(
