@@ -104,6 +104,17 @@ class SlackRig:
             what="the card")
         return cards[-1]
 
+    async def taken_by_ana(self) -> Message:
+        """A customer asks for a person and Ana clicks Assumir; returns the card once it shows
+        her, with every event of the takeover applied."""
+        card = await self.escalate()
+        assert (await self.take(card, ANA))[0] == 200
+        shown = await self.fake.until(lambda: f"Assumido por <@{ANA}>" in card_json(
+            self.fake.messages[(CHANNEL, card.ts)]) and self.fake.messages[(CHANNEL, card.ts)],
+            what="the card held by Ana")
+        await self.settled()
+        return shown
+
     async def session(self, phone: str = PHONE) -> Session:
         session = await self.manager.get(phone)
         assert session is not None

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.bot.slack.conftest import ANA, CHANNEL, PHONE, SlackRig, card_json
+from tests.bot.slack.conftest import CHANNEL, PHONE, SlackRig
 from tests.bot.whatsapp.meta import contact, envelope, message, text, value
 from tests.fakes.graph import FakeGraph, meta_signature
 from tests.fakes.slack import Message
@@ -31,14 +31,6 @@ async def _meta(r: SlackRig, *messages: dict[str, Any]) -> None:
         assert resp.status == 200
 
 
-async def _held(r: SlackRig) -> Message:
-    card = await r.escalate()
-    assert (await r.take(card, ANA))[0] == 200
-    await r.fake.until(lambda: f"Assumido por <@{ANA}>" in card_json(
-        r.fake.messages[(CHANNEL, card.ts)]))
-    return card
-
-
 def _after_takeover(r: SlackRig, card: Message) -> list[Message]:
     thread = r.fake.thread(CHANNEL, card.ts)
     return [m for m in thread if m.files or m.text.startswith(("💬", "📎"))]
@@ -49,7 +41,7 @@ async def test_photo_voice_note_and_pdf_arrive_as_files_in_order(
     r = await start()
     graph.media.update({"m-photo": (PHOTO, "image/jpeg"), "m-voice": (VOICE, "audio/ogg"),
                         "m-pdf": (PDF, "application/pdf")})
-    card = await _held(r)
+    card = await r.taken_by_ana()
     await _meta(r, message(WA_ID, "wamid.M1", "image", {
         "id": "m-photo", "mime_type": "image/jpeg", "caption": "nota fiscal",
         "sha256": "x"}))
@@ -85,7 +77,7 @@ async def test_too_large_or_gone_is_said_in_a_line(
     r = await start(handoff_media_max_bytes=100_000)
     graph.media.update({"m-photo": (PHOTO, "image/jpeg"), "m-flaky": (PDF, "application/pdf")})
     graph.media_failures["m-flaky"] = 2  # fails twice, then works: retried
-    card = await _held(r)
+    card = await r.taken_by_ana()
     await _meta(r, message(WA_ID, "wamid.L1", "image", {
         "id": "m-photo", "mime_type": "image/jpeg", "caption": "nota"}))
     await _meta(r, message(WA_ID, "wamid.L2", "video", {
@@ -115,7 +107,7 @@ async def test_a_relays_media_shows_the_same_way(
     url = f"http://127.0.0.1:{runner.addresses[0][1]}/foto.jpg"
     try:
         r = await start()
-        card = await _held(r)
+        card = await r.taken_by_ana()
         status, _ = await r.running.json("POST", "/webhook/whatsapp", json={
             "phone": PHONE, "media": {"url": url, "mime_type": "image/jpeg",
                                       "caption": "comprovante"}})

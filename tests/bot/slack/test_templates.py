@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.bot.slack.conftest import ANA, CHANNEL, PHONE, SlackRig, buttons, card_json
+from tests.bot.slack.conftest import ANA, CHANNEL, PHONE, SlackRig, buttons
 from tests.fakes.graph import FakeGraph
 from tests.fakes.slack import Message, action_payload, form_payload
 
@@ -38,13 +38,6 @@ def ready(start: Callable[..., Awaitable[SlackRig]],
     async def run() -> SlackRig:
         return await start(whatsapp_business_account_id=WABA)
     return run
-
-
-async def _held(r: SlackRig) -> Message:
-    card = await r.escalate()
-    assert (await r.take(card, ANA))[0] == 200
-    return await r.fake.until(lambda: f"Assumido por <@{ANA}>" in card_json(
-        r.fake.messages[(CHANNEL, card.ts)]) and r.fake.messages[(CHANNEL, card.ts)])
 
 
 def _submission(modal: dict[str, Any], choice: str | None, variables: str) -> bytes:
@@ -76,7 +69,7 @@ async def _open_from_card(r: SlackRig, card: Message) -> dict[str, Any]:
 async def test_a_template_chosen_in_the_modal_reaches_the_customer(
         ready: Callable[..., Awaitable[SlackRig]], graph: FakeGraph) -> None:
     r = await ready()
-    card = await _held(r)
+    card = await r.taken_by_ana()
     assert "handoff_modelo_abrir" in buttons(card)
     modal = await _open_from_card(r, card)
     options = modal["blocks"][1]["element"]["options"]
@@ -103,7 +96,7 @@ async def test_a_template_chosen_in_the_modal_reaches_the_customer(
 async def test_a_wrong_count_of_variables_keeps_the_modal_open(
         ready: Callable[..., Awaitable[SlackRig]], graph: FakeGraph) -> None:
     r = await ready()
-    card = await _held(r)
+    card = await r.taken_by_ana()
     modal = await _open_from_card(r, card)
     status, answer = await r.signed(_submission(modal, "pedido_status|pt_BR", "Ana"))
     assert status == 200
@@ -123,7 +116,7 @@ async def test_a_wrong_count_of_variables_keeps_the_modal_open(
 async def test_slash_command_and_the_closed_window_hint_offer_it(
         ready: Callable[..., Awaitable[SlackRig]], graph: FakeGraph) -> None:
     r = await ready()
-    card = await _held(r)
+    card = await r.taken_by_ana()
     status, _, _ = await r.command("/modelo", PHONE)
     assert status == 200
     (opened,) = await r.fake.wait_for("views.open")

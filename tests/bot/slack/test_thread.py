@@ -57,7 +57,7 @@ async def test_holder_reply_reaches_the_customer_once(
         start: Callable[..., Awaitable[SlackRig]], fake_slack: FakeSlack,
         graph: FakeGraph) -> None:
     r = await start()
-    card = await taken_by_ana(r)
+    card = await r.taken_by_ana()
     event = reply(ANA, "Olá! Sou a Ana, vou te ajudar.", card, "1767225700.000200")
     for retry in (None, 1, 2):
         status_, _ = await r.event(event, event_id="Ev0REPLY1", retry=retry)
@@ -76,7 +76,7 @@ async def test_holder_reply_reaches_the_customer_once(
 async def test_a_reply_reads_on_whatsapp_as_it_was_meant(
         start: Callable[..., Awaitable[SlackRig]], graph: FakeGraph) -> None:
     r = await start()
-    card = await taken_by_ana(r)
+    card = await r.taken_by_ana()
     written = ("Acompanhe <https://loja.com/p/42|seu pedido> &amp; fale com <@U0BRUNO> "
                "em <#C0VENDAS|vendas> se 1 &lt; 2")
     await r.event(reply(ANA, written, card, "1767225700.000300"))
@@ -89,7 +89,7 @@ async def test_non_holder_reply_is_not_sent_and_gets_the_hint(
         start: Callable[..., Awaitable[SlackRig]], fake_slack: FakeSlack,
         graph: FakeGraph) -> None:
     r = await start()
-    card = await taken_by_ana(r)
+    card = await r.taken_by_ana()
     await r.event(reply(BRUNO, "eu respondo!", card, "1767225701.000100"))
     hints = await fake_slack.until(lambda: [c for c in fake_slack.calls["chat.postEphemeral"]
                                             if c.params.get("user") == BRUNO])
@@ -118,7 +118,7 @@ async def test_notes_stay_internal_and_bots_and_edits_are_ignored(
         start: Callable[..., Awaitable[SlackRig]], fake_slack: FakeSlack,
         graph: FakeGraph) -> None:
     r = await start()
-    card = await taken_by_ana(r)
+    card = await r.taken_by_ana()
     await r.event(reply(ANA, "Nota: cliente VIP, cuidado", card, "1767225703.000100"))
     await r.event(reply(ANA, "eu sou um bot", card, "1767225703.000200", bot_id="B0BOT"))
     await r.event(reply(ANA, "editada", card, "1767225703.000300", subtype="message_changed"))
@@ -182,7 +182,7 @@ async def test_relay_carries_replies_without_the_cloud_api(
         start: Callable[..., Awaitable[SlackRig]], relay: FakeRelay) -> None:
     r = await start(cloud=False, handoff_outbound_url=relay.url,
                     handoff_outbound_secret=RELAY_SECRET)
-    card = await taken_by_ana(r)
+    card = await r.taken_by_ana()
     await r.event(reply(ANA, "Olá pelo relay", card, "1767225704.000100"))
     await eventually(lambda: relay.accepted)
     assert relay.accepted == [{"phone": PHONE, "message": "Olá pelo relay",
@@ -193,7 +193,7 @@ async def test_failed_send_shows_in_the_thread(start: Callable[..., Awaitable[Sl
                                                fake_slack: FakeSlack,
                                                graph: FakeGraph) -> None:
     r = await start()
-    card = await taken_by_ana(r)
+    card = await r.taken_by_ana()
     graph.window_expired()
     await r.event(reply(ANA, "ainda está aí?", card, "1767225705.000100"))
     await fake_slack.until(lambda: reactions(fake_slack, "1767225705.000100"))
@@ -206,7 +206,7 @@ async def test_delivery_statuses_become_reactions(start: Callable[..., Awaitable
                                                   fake_slack: FakeSlack,
                                                   graph: FakeGraph) -> None:
     r = await start()
-    card = await taken_by_ana(r)
+    card = await r.taken_by_ana()
     ts = "1767225706.000100"
     await r.event(reply(ANA, "Seu pedido saiu.", card, ts))
     sent = (await graph.wait_sends(1))[0]
@@ -228,7 +228,7 @@ async def test_delivery_statuses_become_reactions(start: Callable[..., Awaitable
 async def test_release_posts_the_summary(start: Callable[..., Awaitable[SlackRig]],
                                          fake_slack: FakeSlack) -> None:
     r = await start()
-    card = await taken_by_ana(r)
+    card = await r.taken_by_ana()
     await customer(r, "obrigado")
     await r.event(reply(ANA, "De nada!", card, "1767225707.000100"))
     await eventually(lambda: _human_messages(r, 1))
@@ -238,14 +238,6 @@ async def test_release_posts_the_summary(start: Callable[..., Awaitable[SlackRig
     assert "2 mensagem(ns) do cliente, 1 do atendimento" in summary[0]
     session = await r.session()
     assert session.metadata["handoff_summary"]["attendant"] == "ana@empresa.com"
-
-
-async def taken_by_ana(r: SlackRig) -> Message:
-    """A customer asks for a person and Ana clicks Assumir; returns the card."""
-    card = await r.escalate()
-    assert (await r.take(card, ANA))[0] == 200
-    await eventually(lambda: _mode(r, "human"))
-    return card
 
 
 async def _mode(r: SlackRig, mode: str) -> bool:
@@ -261,7 +253,7 @@ async def _human_messages(r: SlackRig, count: int) -> bool:
 async def test_the_same_reply_delivered_twice_is_sent_once(
         start: Callable[..., Awaitable[SlackRig]], graph: FakeGraph) -> None:
     r = await start()
-    card = await taken_by_ana(r)
+    card = await r.taken_by_ana()
     event = reply(ANA, "Uma vez só.", card, "1767225708.000100")
     await r.event(event, event_id="Ev0FIRST")
     await r.event(event, event_id="Ev0SECOND")  # e.g. over Socket Mode and HTTP
@@ -275,7 +267,7 @@ async def test_a_holders_files_reach_the_customer(
         start: Callable[..., Awaitable[SlackRig]], fake_slack: FakeSlack,
         graph: FakeGraph) -> None:
     r = await start()
-    card = await taken_by_ana(r)
+    card = await r.taken_by_ana()
     pdf = b"%PDF-1.7\n" + bytes(range(256)) * 400
     photo = b"\xff\xd8\xff" + bytes(200) * 300
     files = [fake_slack.share("F0PDF", "boleto-4521.pdf", pdf, "application/pdf"),
@@ -307,7 +299,7 @@ async def test_a_non_holders_file_is_not_sent(
         start: Callable[..., Awaitable[SlackRig]], fake_slack: FakeSlack,
         graph: FakeGraph) -> None:
     r = await start()
-    card = await taken_by_ana(r)
+    card = await r.taken_by_ana()
     files = [fake_slack.share("F0X", "x.pdf", b"%PDF", "application/pdf")]
     await r.event(reply(BRUNO, "", card, "1767225711.000100", subtype="file_share",
                         files=files))
@@ -322,7 +314,7 @@ async def test_a_file_over_the_cap_is_refused_with_a_line(
         start: Callable[..., Awaitable[SlackRig]], fake_slack: FakeSlack,
         graph: FakeGraph) -> None:
     r = await start()
-    card = await taken_by_ana(r)
+    card = await r.taken_by_ana()
     huge = {**fake_slack.share("F0BIG", "video.mp4", b"x" * 10, "video/mp4"),
             "size": 3 * 1024 ** 3}  # Slack says 3 GB: never downloaded
     await r.event(reply(ANA, "", card, "1767225712.000100", subtype="file_share",
@@ -340,7 +332,7 @@ async def test_files_through_the_relay_are_links_served_here(
         relay: FakeRelay) -> None:
     r = await start(cloud=False, handoff_outbound_url=relay.url,
                     handoff_outbound_secret=RELAY_SECRET, handoff_media_link_seconds=30)
-    card = await taken_by_ana(r)
+    card = await r.taken_by_ana()
     pdf = b"%PDF-1.7 " + bytes(range(256)) * 100
     files = [fake_slack.share("F0REL", "nota fiscal.pdf", pdf, "application/pdf")]
     await r.event(reply(ANA, "Segue a nota", card, "1767225720.000100", subtype="file_share",
@@ -369,7 +361,7 @@ async def test_a_file_link_expires(start: Callable[..., Awaitable[SlackRig]],
                                    fake_slack: FakeSlack, relay: FakeRelay) -> None:
     r = await start(cloud=False, handoff_outbound_url=relay.url,
                     handoff_outbound_secret=RELAY_SECRET, handoff_media_link_seconds=1)
-    card = await taken_by_ana(r)
+    card = await r.taken_by_ana()
     files = [fake_slack.share("F0EXP", "a.pdf", b"%PDF-1.7", "application/pdf")]
     await r.event(reply(ANA, "", card, "1767225721.000100", subtype="file_share",
                         files=files))

@@ -20,15 +20,6 @@ from tests.wait import eventually
 ROBO = "U0ROBO"
 
 
-async def _taken_by_ana(slack: SlackRig) -> Message:
-    card = await slack.escalate()
-    assert (await slack.take(card, ANA))[0] == 200
-    await slack.fake.until(lambda: f"Assumido por <@{ANA}>" in card_json(
-        slack.fake.messages[(CHANNEL, card.ts)]))
-    await slack.settled()
-    return card
-
-
 def _pick(card: Message, user: str, picked: str, slack: SlackRig) -> bytes:
     payload: dict[str, Any] = action_payload(
         "handoff_transferir", "", user=user, channel=card.channel, message_ts=card.ts,
@@ -49,7 +40,7 @@ def _dms(slack: SlackRig, user: str) -> list[str]:
 
 
 async def test_the_cards_picker_passes_it_on(slack: SlackRig) -> None:
-    card = await _taken_by_ana(slack)
+    card = await slack.taken_by_ana()
     status, _ = await slack.signed(_pick(card, ANA, BRUNO, slack))
     assert status == 200
     await eventually(lambda: _is_held_by(slack, "bruno@empresa.com"))
@@ -68,7 +59,7 @@ async def test_the_cards_picker_passes_it_on(slack: SlackRig) -> None:
 
 
 async def test_the_command_takes_a_mention(slack: SlackRig) -> None:
-    await _taken_by_ana(slack)
+    await slack.taken_by_ana()
     status, _ack, key = await slack.command("/transferir", f"{PHONE} <@{BRUNO}|bruno>")
     assert status == 200
     await eventually(lambda: _is_held_by(slack, "bruno@empresa.com"))
@@ -76,7 +67,7 @@ async def test_the_command_takes_a_mention(slack: SlackRig) -> None:
 
 
 async def test_refusals_change_nothing(slack: SlackRig) -> None:
-    card = await _taken_by_ana(slack)
+    card = await slack.taken_by_ana()
     slack.fake.users[ROBO] = None
     slack.fake.bots.add(ROBO)
     cases = [
@@ -99,7 +90,7 @@ async def test_refusals_change_nothing(slack: SlackRig) -> None:
 
 
 async def test_a_supervisor_may_and_rest_shows_on_the_card(slack: SlackRig) -> None:
-    card = await _taken_by_ana(slack)
+    card = await slack.taken_by_ana()
     _, _, key = await slack.command("/transferir", f"{PHONE} <@{BRUNO}>", user=CARLA)
     assert "transferida" in await slack.answer(key)
     await eventually(lambda: _is_held_by(slack, "bruno@empresa.com"))
@@ -120,7 +111,7 @@ async def _is_held_by(slack: SlackRig, attendant: str) -> bool:
 
 async def test_a_failed_direct_message_is_retried_without_repeating_the_thread_line(
         slack: SlackRig) -> None:
-    card = await _taken_by_ana(slack)
+    card = await slack.taken_by_ana()
     # More failures than one Slack call retries: the outbox tries the target again.
     slack.fake.fail("chat.postMessage", status=429, retry_after=0, times=8,
                     when=lambda p: p.get("channel") == BRUNO)

@@ -27,14 +27,6 @@ def quick(start: Callable[..., Awaitable[SlackRig]]) -> Callable[..., Awaitable[
     return run
 
 
-async def _taken(r: SlackRig) -> Message:
-    card = await r.escalate()
-    assert (await r.take(card, ANA))[0] == 200
-    await r.fake.until(lambda: f"Assumido por <@{ANA}>" in card_json(
-        r.fake.messages[(CHANNEL, card.ts)]))
-    return card
-
-
 def _lines(r: SlackRig, card: Message, start: str) -> list[str]:
     return [m.text for m in r.fake.thread(CHANNEL, card.ts) if m.text.startswith(start)]
 
@@ -42,7 +34,7 @@ def _lines(r: SlackRig, card: Message, start: str) -> list[str]:
 async def test_the_card_says_when_the_window_closes_and_warns_once(
         quick: Callable[..., Awaitable[SlackRig]]) -> None:
     r = await quick(handoff_window_warning_seconds=DAY)  # "soon" is now, for the test
-    card = await _taken(r)
+    card = await r.taken_by_ana()
     closes = int((await r.session()).last_customer_message or 0) + DAY
     assert f"fecha às <!date^{closes}^" in card_json(r.fake.messages[(CHANNEL, card.ts)])
     (warning,) = await r.fake.until(lambda: _lines(r, card, "⏳"))
@@ -55,7 +47,7 @@ async def test_the_card_says_when_the_window_closes_and_warns_once(
 async def test_after_the_window_closed_a_reply_is_not_sent(
         quick: Callable[..., Awaitable[SlackRig]], graph: FakeGraph) -> None:
     r = await quick(handoff_window_warning_seconds=0)
-    card = await _taken(r)
+    card = await r.taken_by_ana()
     r.manager.clock = lambda: time.time() + DAY + 60  # a day later, and the customer is silent
     await r.fake.until(lambda: "fechada" in card_json(r.fake.messages[(CHANNEL, card.ts)]))
     (closed,) = await r.fake.until(lambda: _lines(r, card, "🔒"))
