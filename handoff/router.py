@@ -59,7 +59,10 @@ class Router:
         for offer in list(queue.offers.values()):
             outcome = None
             if offer.expires <= now:
-                outcome = OfferOutcome.TIMEOUT
+                # An Aceitar whose process died before closing its offer: the conversation
+                # says how it went.
+                outcome = (_after_accepting(offer, held) if offer.accepting
+                           else OfferOutcome.TIMEOUT)
             elif not offer.accepting and not _still_for(offer, waiting, held):
                 outcome = OfferOutcome.TAKEN
             if outcome is not None:
@@ -91,7 +94,8 @@ class Router:
             return True
         offer = await self._offer(session, await self._team(), queue, OfferReason.SILENT,
                                   last_activity(session), session.human_attendant)
-        return offer is not None
+        # Another process may have offered it meanwhile: then it is on offer all the same.
+        return offer is not None or await self.on_offer(session.phone)
 
     async def on_offer(self, phone: str) -> bool:
         return any(o.phone == phone for o in await self.book.open())
@@ -137,3 +141,11 @@ def _still_for(offer: Offer, waiting: dict[str, Session], held: dict[str, Sessio
     found = held.get(offer.phone)
     return (found is not None and found.human_attendant == offer.holder
             and last_activity(found) == offer.episode)
+
+
+def _after_accepting(offer: Offer, held: dict[str, Session]) -> OfferOutcome:
+    """How an accepted offer ended when its closing step was lost."""
+    found = held.get(offer.phone)
+    if found is not None and found.human_attendant == offer.attendant:
+        return OfferOutcome.ACCEPTED
+    return OfferOutcome.TAKEN if found is not None else OfferOutcome.TIMEOUT

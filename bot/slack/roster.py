@@ -45,8 +45,6 @@ class SlackRoster:
         self.clock = clock
         self._members: tuple[list[str], float] | None = None
         self._presence: dict[str, tuple[bool, float]] = {}
-        #: Slack user id of each attendant offered to (for the direct message).
-        self.users: dict[str, str] = {}
 
     async def attendants(self) -> list[Attendant]:
         """The team in its configured order, each present or not."""
@@ -60,7 +58,6 @@ class SlackRoster:
         except _TRANSIENT as exc:
             log.warning("slack_attendant_unknown", extra={"user": user, "error": repr(exc)})
             return None
-        self.users[attendant] = user
         return Attendant(attendant, await self._present(user))
 
     async def _users(self) -> list[str]:

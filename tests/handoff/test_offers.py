@@ -267,3 +267,34 @@ async def test_two_processes_never_offer_one_customer_twice_nor_pass_a_limit(
     assert len(events) == 5
     for b in two:
         await b.close()
+
+
+async def test_an_aceitar_cut_short_is_closed_by_how_the_conversation_ended(
+        manager: SessionManager, clock: Clock, backend: Backend) -> None:
+    """The process died between the takeover and closing the offer: once the hold runs out,
+    the next tick closes it as accepted (or as a timeout when the takeover never ran)."""
+    r = router(manager, Team(ana=True, bia=True))
+    await waiting(manager, clock, "5531999990001", "5531999990002")
+    first, second = await r.tick()
+    assert await backend.offers.accept(first.phone, first.attendant, first.at, clock.now)
+    await manager.takeover(first.phone, first.attendant)  # …and then nothing
+    assert await backend.offers.accept(second.phone, second.attendant, second.at, clock.now)
+    clock.now += 31
+    await r.tick()
+    ended = [e for e in await events_in(backend.outbox) if isinstance(e, OfferEnded)]
+    assert {(e.phone, e.outcome) for e in ended} == {(first.phone, "accepted"),
+                                                     (second.phone, "timeout")}
+
+
+async def test_two_processes_rescuing_one_silent_conversation_both_hold_back(
+        two: list[Backend], clock: Clock) -> None:
+    managers = [SessionManager(b.store, b.claims, clock=clock, offers=b.offers) for b in two]
+    routers = [router(m, Team(ana=True, bia=True, caio=True)) for m in managers]
+    await hold(managers[0], clock, "ana@empresa.com", 1)
+    session = await managers[0].get("5511900000000")
+    assert session is not None
+    rescued = await asyncio.gather(*(r.rescue(session) for r in routers))
+    assert rescued == [True, True], "neither hands it back to the bot while it is on offer"
+    assert len(await two[0].offers.open()) == 1
+    for b in two:
+        await b.close()
